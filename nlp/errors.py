@@ -1,0 +1,17 @@
+"""Errors raised by the analysis library; each message names what is wrong and the valid options."""
+
+
+class ParcoursError(Exception):
+    """Base class of the library's errors."""
+
+
+class TaxonomyError(ParcoursError):
+    """The taxonomy file or a label id is invalid."""
+
+
+class ModelError(ParcoursError):
+    """A model directory is missing, incomplete or incompatible with the installed libraries."""
+
+
+class InputError(ParcoursError):
+    """An input file cannot be read (bad column, encoding, format)."""

@@ -1,0 +1,190 @@
+"""Classification heads over sentence embeddings: trained, saved as plain arrays, extendable by prototypes."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from nlp.embed import Embedder
+from nlp.errors import ModelError
+from nlp.taxonomy import Label
+from nlp.types import Scored
+
+logger = logging.getLogger(__name__)
+
+POLARITIES = ("irritant", "neutral", "delight")
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def fit_linear(x: np.ndarray, y: Sequence[str], c: float, sample_weight: np.ndarray | None = None):  # type: ignore[no-untyped-def]
+    """Fit a class-balanced multinomial logistic regression; return (classes, weights, bias)."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+    model.fit(x, list(y), sample_weight=sample_weight)
+    classes = [str(label) for label in model.classes_]
+    if len(classes) < 3:
+        raise ModelError(f"A head needs at least 3 classes to train, got {classes}")
+    return classes, model.coef_.astype(np.float32), model.intercept_.astype(np.float32)
+
+
+@dataclass
+class LabelHead:
+    """One label family (stage, touchpoint, emotion): a linear softmax over embeddings.
+
+    Labels the head was trained on are decided by the trained weights. A taxonomy label it has never
+    seen is predicted by prototype similarity (its description and examples, embedded): it wins a
+    segment when the segment is closer to its prototype than to every known label's prototype by
+    `margin`. `reserved` classes (e.g. the off-topic stage) are kept though not in the taxonomy.
+    """
+
+    family: str
+    classes: list[str]
+    weights: np.ndarray
+    bias: np.ndarray
+    reserved: tuple[str, ...] = ()
+    margin: float = 0.02
+    prototypes: dict[str, np.ndarray] = field(default_factory=dict)
+    _active: np.ndarray | None = None
+
+    @classmethod
+    def fit(cls, family: str, x: np.ndarray, y: Sequence[str], c: float = 4.0,
+            sample_weight: np.ndarray | None = None, reserved: Sequence[str] = ()) -> LabelHead:
+        """Train on embeddings `x` with labels `y`."""
+        classes, weights, bias = fit_linear(x, y, c, sample_weight)
+        return cls(family, classes, weights, bias, tuple(reserved))
+
+    def adapt(self, labels: Sequence[Label], embedder: Embedder) -> LabelHead:
+        """Align the head with a (possibly edited) taxonomy family; new labels get prototypes."""
+        wanted = [label.id for label in labels]
+        active = np.array([c in wanted or c in self.reserved for c in self.classes])
+        new_labels = [label for label in labels if label.id not in self.classes]
+        prototypes: dict[str, np.ndarray] = {}
+        if new_labels:
+            logger.info("%s: predicting new labels %s by prototype", self.family, [x.id for x in new_labels])
+            for label in [*labels, *new_labels]:
+                if label.id in prototypes and label not in new_labels:
+                    continue
+                vectors = embedder.encode(label.prototype_texts())
+                centre = vectors.mean(axis=0)
+                prototypes[label.id] = centre / max(float(np.linalg.norm(centre)), 1e-12)
+        return LabelHead(self.family, self.classes, self.weights, self.bias, self.reserved, self.margin,
+                         prototypes, active)
+
+    def probabilities(self, x: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """Return the trained classes and one probability row per embedding (labels absent from the taxonomy at 0)."""
+        probabilities = _softmax(x @ self.weights.T + self.bias)
+        if self._active is not None and not self._active.all():
+            probabilities = probabilities * self._active
+            probabilities /= np.maximum(probabilities.sum(axis=1, keepdims=True), 1e-12)
+        return self.classes, probabilities
+
+    def predict(self, x: np.ndarray) -> list[Scored]:
+        """Return the best label and its probability for each embedding row."""
+        if len(x) == 0:
+            return []
+        _, probabilities = self.probabilities(x)
+        best = probabilities.argmax(axis=1)
+        result = [Scored(self.classes[i], float(probabilities[row, i])) for row, i in enumerate(best)]
+        if self.prototypes:
+            result = self._with_prototypes(x, result)
+        return result
+
+    def _with_prototypes(self, x: np.ndarray, trained: list[Scored]) -> list[Scored]:
+        new_ids = [label for label in self.prototypes if label not in self.classes]
+        known_ids = [label for label in self.prototypes if label in self.classes]
+        if not new_ids:
+            return trained
+        new_sim = x @ np.stack([self.prototypes[i] for i in new_ids]).T
+        known_sim = x @ np.stack([self.prototypes[i] for i in known_ids]).T if known_ids else None
+        result = []
+        for row, scored in enumerate(trained):
+            best_new = int(new_sim[row].argmax())
+            best_known = float(known_sim[row].max()) if known_sim is not None else -1.0
+            if new_sim[row, best_new] > best_known + self.margin:
+                result.append(Scored(new_ids[best_new], float((1 + new_sim[row, best_new]) / 2)))
+            else:
+                result.append(scored)
+        return result
+
+    def save(self, directory: Path) -> None:
+        """Write the head as `<family>.npz` + `<family>.json` (no pickle)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        np.savez(directory / f"{self.family}.npz", weights=self.weights, bias=self.bias)
+        meta = {"family": self.family, "classes": self.classes, "reserved": list(self.reserved), "margin": self.margin}
+        (directory / f"{self.family}.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path, family: str) -> LabelHead:
+        """Read a head written by `save`."""
+        meta_path, arrays_path = directory / f"{family}.json", directory / f"{family}.npz"
+        if not meta_path.exists() or not arrays_path.exists():
+            raise ModelError(f"Head '{family}' is missing from {directory} (expected {meta_path.name}, {arrays_path.name})")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        arrays = np.load(arrays_path)
+        return cls(family, list(meta["classes"]), arrays["weights"], arrays["bias"], tuple(meta["reserved"]),
+                   float(meta["margin"]))
+
+
+@dataclass
+class SentimentHead:
+    """Sentiment in [-1, 1] = P(delight) - P(irritant) from a 3-class softmax; polarity by thresholds.
+
+    A segment is an irritant when its score is <= `-threshold`, a delight when >= `threshold`,
+    neutral otherwise.
+    """
+
+    weights: np.ndarray
+    bias: np.ndarray
+    classes: list[str]
+    threshold: float = 0.25
+
+    @classmethod
+    def fit(cls, x: np.ndarray, y: Sequence[str], c: float = 2.0, sample_weight: np.ndarray | None = None,
+            threshold: float = 0.25) -> SentimentHead:
+        """Train on embeddings and irritant / neutral / delight labels."""
+        classes, weights, bias = fit_linear(x, y, c, sample_weight)
+        if sorted(classes) != sorted(POLARITIES):
+            raise ModelError(f"Sentiment labels must be {', '.join(POLARITIES)}; got {', '.join(classes)}")
+        return cls(weights, bias, classes, threshold)
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """Return the sentiment score of each row, in [-1, 1]."""
+        if len(x) == 0:
+            return np.zeros(0, dtype=np.float32)
+        probabilities = _softmax(x @ self.weights.T + self.bias)
+        return probabilities[:, self.classes.index("delight")] - probabilities[:, self.classes.index("irritant")]
+
+    def polarity(self, score: float) -> str:
+        """Return the polarity label of a sentiment score."""
+        if score >= self.threshold:
+            return "delight"
+        if score <= -self.threshold:
+            return "irritant"
+        return "neutral"
+
+    def save(self, directory: Path) -> None:
+        """Write `sentiment.npz` + `sentiment.json`."""
+        directory.mkdir(parents=True, exist_ok=True)
+        np.savez(directory / "sentiment.npz", weights=self.weights, bias=self.bias)
+        meta = {"classes": self.classes, "threshold": self.threshold}
+        (directory / "sentiment.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> SentimentHead:
+        """Read a head written by `save`."""
+        if not (directory / "sentiment.json").exists():
+            raise ModelError(f"Head 'sentiment' is missing from {directory}")
+        meta = json.loads((directory / "sentiment.json").read_text(encoding="utf-8"))
+        arrays = np.load(directory / "sentiment.npz")
+        return cls(arrays["weights"], arrays["bias"], list(meta["classes"]), float(meta["threshold"]))

@@ -1,0 +1,141 @@
+"""The analysis pipeline: language -> clauses -> embeddings -> labels -> mentions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nlp.embed import Embedder, make_embedder
+from nlp.errors import ModelError
+from nlp.heads import LabelHead, SentimentHead
+from nlp.language import LanguageIdentifier
+from nlp.mentions import MentionBuilder
+from nlp.segment import Segmenter
+from nlp.store import Manifest, resolve_model_dir
+from nlp.taxonomy import Taxonomy, load_taxonomy
+from nlp.types import Analysis, Segment, SegmentAnalysis
+
+logger = logging.getLogger(__name__)
+
+OFF_TOPIC = "off_topic"
+
+
+@dataclass
+class Pipeline:
+    """Turn feedback texts into journey analyses. Every component is injected and swappable."""
+
+    taxonomy: Taxonomy
+    language_id: LanguageIdentifier
+    segmenter: Segmenter
+    embedder: Embedder
+    stage_head: LabelHead
+    touchpoint_head: LabelHead
+    sentiment_head: SentimentHead
+    emotion_head: LabelHead
+    mentions: MentionBuilder
+    manifest: Manifest | None = None
+
+    def analyze(
+        self,
+        texts: Sequence[str],
+        ids: Sequence[str] | None = None,
+        languages: Sequence[str | None] | None = None,
+    ) -> list[Analysis]:
+        """Analyse a batch of texts; `languages` entries may be None to detect them."""
+        ids = list(ids) if ids is not None else [str(i) for i in range(len(texts))]
+        if len(ids) != len(texts):
+            raise ValueError(f"Got {len(texts)} texts but {len(ids)} ids")
+        detected = self.language_id(texts)
+        resolved = [given or found for given, found in zip(languages or [None] * len(texts), detected, strict=True)]
+        per_text = self.segmenter(texts, resolved)
+        flat = [segment for segments in per_text for segment in segments]
+        labelled = iter(self.label_segments(flat))
+        analyses = []
+        for text_id, language, segments in zip(ids, resolved, per_text, strict=True):
+            analysed = [next(labelled) for _ in segments]
+            analyses.append(Analysis(id=text_id, language=language, segments=analysed, mentions=self.mentions(analysed)))
+        return analyses
+
+    def analyze_stream(self, items: Iterable[tuple[str, str]], batch_size: int = 256) -> Iterator[Analysis]:
+        """Analyse `(id, text)` pairs lazily, batch by batch, in input order."""
+        batch: list[tuple[str, str]] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                yield from self.analyze([t for _, t in batch], ids=[i for i, _ in batch])
+                batch = []
+        if batch:
+            yield from self.analyze([t for _, t in batch], ids=[i for i, _ in batch])
+
+    def label_segments(self, segments: Sequence[Segment]) -> list[SegmentAnalysis]:
+        """Embed the segments once and apply every head."""
+        vectors = self.embedder.encode([s.text for s in segments])
+        return self.label_vectors(segments, vectors)
+
+    def label_vectors(self, segments: Sequence[Segment], vectors: np.ndarray) -> list[SegmentAnalysis]:
+        """Apply every head to precomputed segment embeddings."""
+        stages = self.stage_head.predict(vectors)
+        touchpoints = self.touchpoint_head.predict(vectors)
+        emotions = self.emotion_head.predict(vectors)
+        sentiments = self.sentiment_head.score(vectors)
+        result = []
+        for segment, stage, touchpoint, emotion, sentiment in zip(
+            segments, stages, touchpoints, emotions, sentiments, strict=True
+        ):
+            on_topic = stage.label != OFF_TOPIC
+            result.append(
+                SegmentAnalysis(
+                    text=segment.text,
+                    start=segment.start,
+                    end=segment.end,
+                    stage=stage.label if on_topic else None,
+                    stage_score=round(stage.score, 4),
+                    touchpoint=touchpoint.label if on_topic else None,
+                    touchpoint_score=round(touchpoint.score, 4),
+                    sentiment=round(float(sentiment), 4),
+                    polarity=self.sentiment_head.polarity(float(sentiment)),
+                    emotion=emotion.label,
+                    emotion_score=round(emotion.score, 4),
+                )
+            )
+        return result
+
+
+def load_pipeline(
+    model: str | Path | None = None,
+    taxonomy: Taxonomy | None = None,
+    embedder: Embedder | None = None,
+) -> Pipeline:
+    """Load a trained model directory (default `models/journey-v1`) into a ready pipeline.
+
+    The manifest is checked first: the embedder must be the one the heads were trained on.
+    A taxonomy other than the trained one may be given: new labels are predicted by prototype.
+    """
+    directory = resolve_model_dir(model)
+    manifest = Manifest.read(directory)
+    embedder = embedder or make_embedder(manifest.embedder)
+    if embedder.name != manifest.embedder:
+        raise ModelError(
+            f"Model '{directory.name}' was trained on embedder '{manifest.embedder}', not '{embedder.name}'"
+        )
+    taxonomy = taxonomy or load_taxonomy()
+    if taxonomy.fingerprint() != manifest.taxonomy_fingerprint:
+        logger.info("Taxonomy differs from the one %s was trained with; adapting heads", directory.name)
+    heads = directory / "heads"
+    settings = manifest.settings
+    return Pipeline(
+        taxonomy=taxonomy,
+        language_id=LanguageIdentifier(),
+        segmenter=Segmenter(),
+        embedder=embedder,
+        stage_head=LabelHead.load(heads, "stage").adapt(taxonomy.stages, embedder),
+        touchpoint_head=LabelHead.load(heads, "touchpoint").adapt(taxonomy.touchpoints, embedder),
+        sentiment_head=SentimentHead.load(heads),
+        emotion_head=LabelHead.load(heads, "emotion").adapt(taxonomy.emotions, embedder),
+        mentions=MentionBuilder(float(settings.get("min_neutral_stage_score", 0.6))),
+        manifest=manifest,
+    )

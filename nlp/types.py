@@ -1,0 +1,72 @@
+"""Typed records passed between pipeline stages and returned to callers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A clause of one input text; `start`/`end` are character offsets into that text."""
+
+    doc_index: int
+    text: str
+    start: int
+    end: int
+    language: str
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One predicted label with its confidence in [0, 1]."""
+
+    label: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SegmentAnalysis:
+    """A segment with every label the pipeline gives it.
+
+    `stage` and `touchpoint` are None when the segment is not about the customer journey.
+    """
+
+    text: str
+    start: int
+    end: int
+    stage: str | None
+    stage_score: float
+    touchpoint: str | None
+    touchpoint_score: float
+    sentiment: float
+    polarity: str
+    emotion: str
+    emotion_score: float
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One moment of the journey: one or more adjacent segments with the same labels."""
+
+    stage: str
+    touchpoint: str
+    polarity: str
+    sentiment: float
+    emotion: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The analysis of one input text."""
+
+    id: str
+    language: str
+    segments: list[SegmentAnalysis] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON-ready form written by `parcours analyze`."""
+        return asdict(self)
