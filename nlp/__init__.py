@@ -1,8 +1,8 @@
 """Parcours analysis library: customer feedback (FR, EN, any mix) to customer-journey mentions.
 
-    >>> from nlp import analyze
-    >>> [m.stage for m in analyze(["Livraison rapide mais le SAV ne répond jamais"])[0].mentions]
-    ['onboarding', 'support']
+>>> from nlp import analyze
+>>> [m.stage for m in analyze(["Livraison rapide mais le SAV ne répond jamais"])[0].mentions]
+['onboarding', 'support']
 """
 
 from __future__ import annotations
@@ -13,8 +13,16 @@ from functools import lru_cache
 from nlp.pipeline import Pipeline, load_pipeline
 from nlp.types import Analysis, Mention, Segment, SegmentAnalysis
 
-__all__ = ["Analysis", "Mention", "Pipeline", "Segment", "SegmentAnalysis", "analyze", "default_pipeline",
-           "load_pipeline"]
+__all__ = [
+    "Analysis",
+    "Mention",
+    "Pipeline",
+    "Segment",
+    "SegmentAnalysis",
+    "analyze",
+    "default_pipeline",
+    "load_pipeline",
+]
 
 
 @lru_cache(maxsize=1)

@@ -15,8 +15,9 @@ from tqdm import tqdm
 from nlp.errors import ParcoursError
 from nlp.readers import FeedbackRow, RowError, read_rows
 
-cli = typer.Typer(help="Parcours: customer feedback to a customer-journey map.", no_args_is_help=True,
-                  add_completion=False)
+cli = typer.Typer(
+    help="Parcours: customer feedback to a customer-journey map.", no_args_is_help=True, add_completion=False
+)
 
 
 @cli.callback()

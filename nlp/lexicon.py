@@ -1,0 +1,128 @@
+"""The team's sentiment lexicons (`data/lexicons/`): explainable evidence and features for the sentiment head.
+
+A segment's lexicon evidence is every polar term found in it (longest multi-word match first),
+flipped by a negator up to three tokens before it and scaled by intensifiers and diminishers.
+The evidence is what Parcours shows as "the words that decided it".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from nlp.types import Evidence, Segment
+
+LEXICON_DIR = Path(__file__).resolve().parent.parent / "data" / "lexicons"
+_TOKEN = re.compile(r"[\w']+|[^\w\s]", re.UNICODE)
+NEGATION_WINDOW = 3
+FEATURES = 5
+
+
+def _fold_char(ch: str) -> str:
+    if ch == "’":
+        return "'"
+    base = [c for c in unicodedata.normalize("NFKD", ch.lower()) if not unicodedata.combining(c)]
+    return base[0] if base else ch
+
+
+def _fold(text: str) -> str:
+    """Lower-case and strip accents character by character (offsets kept): 'DÉÇU' and 'decu' match."""
+    return "".join(_fold_char(ch) for ch in text)
+
+
+@dataclass(frozen=True)
+class _Language:
+    entries: dict[tuple[str, ...], float]
+    longest: int
+    negators: frozenset[str]
+    modifiers: dict[str, float]
+
+
+class SentimentLexicon:
+    """Polar terms per language with negation and intensity rules."""
+
+    def __init__(self, languages: dict[str, _Language]) -> None:
+        self.languages = languages
+
+    @classmethod
+    def load(cls, directory: Path = LEXICON_DIR) -> SentimentLexicon:
+        """Read `sentiment_<lang>.tsv` files and `modifiers.yaml` from `directory`."""
+        modifiers = yaml.safe_load((directory / "modifiers.yaml").read_text(encoding="utf-8")) or {}
+        languages = {}
+        for path in sorted(directory.glob("sentiment_*.tsv")):
+            language = path.stem.split("_", 1)[1]
+            entries: dict[tuple[str, ...], float] = {}
+            for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+                term, _, score = line.partition("\t")
+                if term.strip() and score.strip():
+                    entries[tuple(_TOKEN.findall(_fold(term.strip())))] = float(score)
+            rules = modifiers.get(language, {})
+            scale = {
+                _fold(k): float(v) for k, v in {**rules.get("intensifiers", {}), **rules.get("diminishers", {})}.items()
+            }
+            negators = frozenset(_fold(n) for n in rules.get("negators", []))
+            languages[language] = _Language(entries, max(map(len, entries), default=1), negators, scale)
+        return cls(languages)
+
+    def evidence(self, text: str, language: str) -> list[Evidence]:
+        """Return the polar terms of `text` with their signed, negation-aware weights."""
+        rules = self.languages.get(language)
+        if rules is None:
+            return [e for lang in self.languages for e in self.evidence(text, lang)] if self.languages else []
+        folded = _fold(text)
+        tokens = [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(folded)]
+        words = [t for t, _, _ in tokens]
+        found: list[Evidence] = []
+        scope_start = 0  # negation and modifiers never reach across punctuation or an earlier match
+        i = 0
+        while i < len(tokens):
+            if not words[i][0].isalnum() and words[i] not in rules.entries and (words[i],) not in rules.entries:
+                scope_start = i + 1
+            match = None
+            for size in range(min(rules.longest, len(tokens) - i), 0, -1):
+                key = tuple(words[i : i + size])
+                if key in rules.entries:
+                    match = (size, rules.entries[key])
+                    break
+            if match is None:
+                i += 1
+                continue
+            size, weight = match
+            window = words[max(scope_start, i - NEGATION_WINDOW) : i]
+            entry = words[i : i + size]
+            already_negated = any(w in rules.negators or w.endswith("n't") for w in entry)
+            if not already_negated and any(w in rules.negators or w.endswith("n't") for w in window):
+                weight = -weight * 0.8
+            modifiers = [*window[-2:], " ".join(window[-2:])] if len(window) >= 2 else window[-2:]
+            for modifier in modifiers:
+                weight *= rules.modifiers.get(modifier, 1.0)
+            start, end = tokens[i][1], tokens[i + size - 1][2]
+            found.append(Evidence(text[start:end], start, end, round(max(-1.0, min(1.0, weight)), 3)))
+            i += size
+            scope_start = i
+        return found
+
+    def features(self, segments: Sequence[Segment]) -> tuple[np.ndarray, list[list[Evidence]]]:
+        """Return per segment: [positive mass, negative mass, net tanh, any hit, hit density] and the evidence."""
+        rows = np.zeros((len(segments), FEATURES), dtype=np.float32)
+        evidence = []
+        for row, segment in enumerate(segments):
+            hits = self.evidence(segment.text, segment.language)
+            evidence.append(hits)
+            positive = sum(h.weight for h in hits if h.weight > 0)
+            negative = -sum(h.weight for h in hits if h.weight < 0)
+            words = max(len(segment.text.split()), 1)
+            rows[row] = [
+                np.tanh(positive),
+                np.tanh(negative),
+                np.tanh(positive - negative),
+                float(bool(hits)),
+                min(len(hits) / words, 1.0),
+            ]
+        return rows, evidence

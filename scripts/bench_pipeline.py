@@ -1,0 +1,93 @@
+"""Benchmark the analysis pipeline against its bare embedder, on the same segments, in one run.
+
+    python scripts/bench_pipeline.py --reviews 1000     # report in reports/bench_pipeline.json
+
+Prints and writes: reviews/s, segments/s of the whole pipeline, segments/s of the bare embedder on
+the same segment texts (same batches), their ratio (target >= 0.8) and the process's peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tqdm import tqdm  # noqa: E402
+
+from nlp.pipeline import load_pipeline  # noqa: E402
+
+
+def load_reviews(shared: Path, count: int) -> list[str]:
+    """A seeded sample of real French insurance reviews plus English hotel reviews (read-only, not stored)."""
+    texts: list[str] = []
+    with (shared / "fr_insurance_reviews" / "fr_insurance_reviews.csv").open(encoding="utf-8", newline="") as handle:
+        texts += [r["avis"] for r in csv.DictReader(handle) if r["avis"].strip()]
+    with (shared / "booking_hotel_reviews" / "Hotel_Reviews_sample.csv").open(encoding="utf-8", newline="") as handle:
+        texts += [f"{r['Positive_Review'].strip()}. {r['Negative_Review'].strip()}" for r in csv.DictReader(handle)]
+    return random.Random(7).sample(texts, min(count, len(texts)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and write the report."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reviews", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--shared-data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--report", type=Path, default=ROOT / "reports" / "bench_pipeline.json")
+    args = parser.parse_args(argv)
+
+    texts = load_reviews(args.shared_data, args.reviews)
+    pipeline = load_pipeline()
+    pipeline.analyze(["Warm-up: livraison rapide mais SAV injoignable.", "Warm-up: great crew but broken seat."])
+
+    batches = [texts[i : i + args.batch_size] for i in range(0, len(texts), args.batch_size)]
+    started = time.perf_counter()
+    segment_batches: list[list[str]] = []
+    for batch in tqdm(batches, desc="pipeline", unit=" batch", file=sys.stderr):
+        analyses = pipeline.analyze(batch)
+        segment_batches.append([s.text for a in analyses for s in a.segments])
+    pipeline_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    for segments in tqdm(segment_batches, desc="embedder", unit=" batch", file=sys.stderr):
+        pipeline.embedder.encode(segments)
+    embedder_seconds = time.perf_counter() - started
+
+    segments = sum(len(b) for b in segment_batches)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report = {
+        "reviews": len(texts),
+        "segments": segments,
+        "pipeline_seconds": round(pipeline_seconds, 2),
+        "embedder_seconds": round(embedder_seconds, 2),
+        "reviews_per_second": round(len(texts) / pipeline_seconds, 1),
+        "pipeline_segments_per_second": round(segments / pipeline_seconds, 1),
+        "embedder_segments_per_second": round(segments / embedder_seconds, 1),
+        "ratio": round(embedder_seconds / pipeline_seconds, 3),
+        "peak_memory_mb": round(peak_mb, 1),
+        "cores": len(os.sched_getaffinity(0)),
+        "machine": platform.platform(),
+        "embedder": pipeline.embedder.name,
+    }
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    for key, value in report.items():
+        print(f"{key:32} {value}")
+    print(
+        f"target: ratio >= 0.8 ({'ok' if report['ratio'] >= 0.8 else 'BELOW'}), "
+        f"peak memory < 1536 MB ({'ok' if peak_mb < 1536 else 'ABOVE'})"
+    )
+
+
+if __name__ == "__main__":
+    main()
