@@ -68,9 +68,17 @@ class LabelHead:
         c: float = 4.0,
         sample_weight: np.ndarray | None = None,
         reserved: Sequence[str] = (),
+        prior: dict[str, float] | None = None,
     ) -> LabelHead:
-        """Train on embeddings `x` with labels `y`."""
+        """Train on embeddings `x` with labels `y`.
+
+        Training classes are balanced; `prior` (expected share of each label in real feedback) then
+        shifts the decision the Bayesian way, by adding log(prior) to each class's bias.
+        """
         classes, weights, bias = fit_linear(x, y, c, sample_weight)
+        if prior:
+            default = float(np.mean(list(prior.values())))
+            bias = (bias + np.log([max(prior.get(label, default), 1e-6) for label in classes])).astype(np.float32)
         return cls(family, classes, weights, bias, tuple(reserved))
 
     def adapt(self, labels: Sequence[Label], embedder: Embedder) -> LabelHead:

@@ -36,12 +36,37 @@ def _fold(text: str) -> str:
     return "".join(_fold_char(ch) for ch in text)
 
 
+# Light inflection folding, tried only when a term is not found as written: "excellents", "copieuses",
+# "confortables" and "delays" find the lexicon's "excellent", "copieux", "confortable", "delay".
+_SUFFIXES = {
+    "fr": (("euses", "eu"), ("euse", "eu"), ("eux", "eu"), ("ives", "if"), ("ive", "if"), ("elles", "el"),
+           ("elle", "el"), ("ennes", "en"), ("enne", "en"), ("aux", "al"), ("es", ""), ("s", ""), ("x", ""),
+           ("e", "")),
+    "en": (("ies", "y"), ("sses", "ss"), ("ches", "ch"), ("shes", "sh"), ("xes", "x"), ("ss", "ss"), ("s", "")),
+}  # fmt: skip
+
+
+def _stem(word: str, language: str) -> str:
+    """Strip one plural or gender ending (at least 3 letters kept); other languages unchanged."""
+    for suffix, replacement in _SUFFIXES.get(language, ()):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + replacement
+    return word
+
+
 @dataclass(frozen=True)
 class _Language:
     entries: dict[tuple[str, ...], float]
     longest: int
     negators: frozenset[str]
     modifiers: dict[str, float]
+    stemmed: dict[tuple[str, ...], float]
+
+    def lookup(self, key: tuple[str, ...], language: str) -> float | None:
+        """Return the weight of a token sequence as written, else of its inflection-folded form."""
+        if key in self.entries:
+            return self.entries[key]
+        return self.stemmed.get(tuple(_stem(w, language) for w in key))
 
 
 class SentimentLexicon:
@@ -67,7 +92,12 @@ class SentimentLexicon:
                 _fold(k): float(v) for k, v in {**rules.get("intensifiers", {}), **rules.get("diminishers", {})}.items()
             }
             negators = frozenset(_fold(n) for n in rules.get("negators", []))
-            languages[language] = _Language(entries, max(map(len, entries), default=1), negators, scale)
+            stemmed: dict[tuple[str, ...], float] = {}
+            for key, value in entries.items():  # a folded form shared by opposite terms is left out
+                folded = tuple(_stem(w, language) for w in key)
+                stemmed[folded] = value if stemmed.get(folded, value) * value > 0 else 0.0
+            stemmed = {k: v for k, v in stemmed.items() if v}
+            languages[language] = _Language(entries, max(map(len, entries), default=1), negators, scale, stemmed)
         return cls(languages)
 
     def evidence(self, text: str, language: str) -> list[Evidence]:
@@ -86,9 +116,9 @@ class SentimentLexicon:
                 scope_start = i + 1
             match = None
             for size in range(min(rules.longest, len(tokens) - i), 0, -1):
-                key = tuple(words[i : i + size])
-                if key in rules.entries:
-                    match = (size, rules.entries[key])
+                weight = rules.lookup(tuple(words[i : i + size]), language)
+                if weight is not None:
+                    match = (size, weight)
                     break
             if match is None:
                 i += 1

@@ -40,6 +40,7 @@ class Pipeline:
     mentions: MentionBuilder
     lexicon: SentimentLexicon
     emotion_polarities: dict[str, list[str]] = field(default_factory=dict)
+    context_weight: float = 0.0
     manifest: Manifest | None = None
 
     def analyze(
@@ -83,8 +84,9 @@ class Pipeline:
 
     def label_vectors(self, segments: Sequence[Segment], vectors: np.ndarray) -> list[SegmentAnalysis]:
         """Apply every head to precomputed segment embeddings."""
-        stages = self.stage_head.predict(vectors)
-        touchpoints = self.touchpoint_head.predict(vectors)
+        in_context = self.with_context(segments, vectors)
+        stages = self.stage_head.predict(in_context)
+        touchpoints = self.touchpoint_head.predict(in_context)
         features, evidence = self.lexicon.features(segments)
         sentiments = self.sentiment_head.score(self.sentiment_head.inputs(vectors, features))
         emotions = self._emotions(vectors, sentiments)
@@ -110,6 +112,22 @@ class Pipeline:
                 )
             )
         return result
+
+    def with_context(self, segments: Sequence[Segment], vectors: np.ndarray) -> np.ndarray:
+        """Blend each segment's embedding with the mean of its text's segments (`context_weight`).
+
+        "Procédure simple." is a purchase in a review about subscribing and a claim in a review about a
+        claim: the stage and touchpoint heads see the clause in the light of the whole text.
+        """
+        if not self.context_weight or len(vectors) == 0:
+            return vectors
+        documents = np.array([s.doc_index for s in segments])
+        blended = vectors.copy()
+        for document in np.unique(documents):
+            rows = documents == document
+            blended[rows] += self.context_weight * vectors[rows].mean(axis=0)
+        norms = np.linalg.norm(blended, axis=1, keepdims=True)
+        return (blended / np.maximum(norms, 1e-12)).astype(np.float32)
 
     def _emotions(self, vectors: np.ndarray, sentiments: np.ndarray) -> list[Scored]:
         """Pick each segment's emotion among those compatible with its polarity (no 'joy' on an irritant)."""
@@ -157,8 +175,9 @@ def load_pipeline(
         touchpoint_head=LabelHead.load(heads, "touchpoint").adapt(taxonomy.touchpoints, embedder),
         sentiment_head=SentimentHead.load(heads),
         emotion_head=LabelHead.load(heads, "emotion").adapt(taxonomy.emotions, embedder),
-        mentions=MentionBuilder(float(settings.get("min_neutral_stage_score", 0.6))),
+        mentions=MentionBuilder(float(settings.get("min_neutral_stage_score", 0.8))),
         lexicon=SentimentLexicon.load(),
         emotion_polarities={k: list(v) for k, v in settings.get("emotion_polarities", {}).items()},
+        context_weight=float(settings.get("context_weight", 0.0)),
         manifest=manifest,
     )

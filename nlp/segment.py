@@ -49,7 +49,11 @@ def _connector_pattern(words: list[str]) -> re.Pattern[str]:
 
 
 _CONNECTOR_PATTERNS = {lang: _connector_pattern(words) for lang, words in _CONNECTORS.items()}
-_HARD_BREAK = re.compile(r"\n+|(?<=[;!?…])\s+|\s+[-–—]\s+|\s*/\s+")
+_HARD_BREAK = re.compile(r"\n+|(?<=[;!?…])\s+|\.{2,}\s*|…\s*|\s+[-–—]\s+|\s*/\s+|\s+vs\.?\s+")
+# A comma separates two clauses when both sides are clause-sized ("Moules were excellent, lobster was
+# salty"); shorter pieces ("Bref, ...", "rooms, bathrooms and halls") stay together.
+_COMMA = re.compile(r"(?<=[\w)\"'»]),\s+|(?<=[a-zà-ÿ]),(?=[a-zà-ÿ])")
+_COMMA_MIN_WORDS = 3
 _STARTER_PATTERNS = {
     lang: re.compile(rf"(?<=[a-zà-ÿ\d])\s+(?=(?:{'|'.join(words.split())})\b)")
     for lang, words in _SENTENCE_STARTERS.items()
@@ -109,18 +113,23 @@ class Segmenter:
         return [Segment(doc_index, text[a:b], a, b, language) for a, b in spans]
 
     def _clauses(self, text: str, start: int, end: int, language: str) -> Iterator[tuple[int, int]]:
-        cuts = [start]
+        cuts: dict[int, int] = {}  # position -> words needed on each side
         for pattern in (_STARTER_PATTERNS.get(language), _CONNECTOR_PATTERNS.get(language)):
             if pattern is None:
                 continue
             for match in pattern.finditer(text, start, end):
                 cut = match.end() if match.group(0).isspace() else match.start()
-                cuts.append(cut)
-        cuts = sorted(set(cuts))
+                cuts[cut] = self.min_words
+        for match in _COMMA.finditer(text, start, end):
+            cuts.setdefault(match.end(), _COMMA_MIN_WORDS)
+        positions = sorted(p for p in cuts if start < p < end)
         kept = [start]
-        for cut in cuts[1:]:
+        for index, cut in enumerate(positions):
+            needed = cuts[cut]
+            # a comma's right side runs to the next candidate cut; a connector's to the clause end
+            right_end = positions[index + 1] if needed > self.min_words and index + 1 < len(positions) else end
             # Split only where both sides are real clauses, not "mais bon" or "but ok".
-            if _words(text, kept[-1], cut) >= self.min_words and _words(text, cut, end) >= self.min_words:
+            if _words(text, kept[-1], cut) >= needed and _words(text, cut, right_end) >= needed:
                 kept.append(cut)
         bounds = [*kept, end]
         yield from zip(bounds[:-1], bounds[1:], strict=False)

@@ -23,6 +23,7 @@ class Label:
     names: dict[str, str]
     description: str
     examples: tuple[str, ...]
+    prior: float | None = None
 
     def name(self, language: str = "en") -> str:
         """Return the display name in `language`, falling back to English then the id."""
@@ -60,6 +61,10 @@ class Taxonomy:
                 return label
         raise TaxonomyError(f"No {family[:-1]} '{label_id}'. Available ids: {', '.join(self.ids(family))}")
 
+    def priors(self, family: str) -> dict[str, float]:
+        """Return the labels' expected shares in real feedback (labels without one are left out)."""
+        return {label.id: label.prior for label in self.family(family) if label.prior is not None}
+
     def fingerprint(self) -> str:
         """Return a short hash of the whole taxonomy, for manifests."""
         payload = json.dumps(
@@ -84,6 +89,7 @@ def _parse_label(raw: object, family: str, position: int) -> Label:
         names={str(k): str(v) for k, v in names.items()},
         description=str(raw.get("description") or raw["id"].replace("_", " ")),
         examples=tuple(examples),
+        prior=float(raw["prior"]) if raw.get("prior") is not None else None,
     )
 
 

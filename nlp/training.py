@@ -63,9 +63,10 @@ class TrainingConfig:
     c_touchpoint: float = 4.0
     c_emotion: float = 2.0
     c_sentiment: float = 1.0
-    sentiment_threshold: float = 0.25
+    sentiment_threshold: float = 0.08
+    off_topic_prior: float = 0.05
     lexicon_feature_scale: float = 1.0
-    min_neutral_stage_score: float = 0.6
+    min_neutral_stage_score: float = 0.8
 
 
 def _stable_key(text: str) -> str:
@@ -244,7 +245,15 @@ def train(
     vectors = embedder.encode(texts)
     heads = output / "heads"
     x, y, w = _family_arrays(examples, vectors, "stage")
-    LabelHead.fit("stage", x, y, config.c_stage, w, reserved=[OFF_TOPIC]).save(heads)
+    LabelHead.fit(
+        "stage",
+        x,
+        y,
+        config.c_stage,
+        w,
+        reserved=[OFF_TOPIC],
+        prior={**taxonomy.priors("stages"), OFF_TOPIC: config.off_topic_prior},
+    ).save(heads)
     x, y, w = _family_arrays(examples, vectors, "touchpoint")
     LabelHead.fit("touchpoint", x, y, config.c_touchpoint, w).save(heads)
     x, y, w = _family_arrays(examples, vectors, "emotion")

@@ -13,6 +13,11 @@ def segment_labels(pipeline: Pipeline, text: str) -> list[tuple[str | None, str 
     return [(s.stage, s.touchpoint, s.polarity) for s in analysis.segments]
 
 
+def mention_labels(pipeline: Pipeline, text: str) -> list[tuple[str, str, str, str]]:
+    (analysis,) = pipeline.analyze([text])
+    return [(m.stage, m.touchpoint, m.polarity, m.emotion) for m in analysis.mentions]
+
+
 @pytest.mark.parametrize(
     ("text", "stage"),
     [
@@ -27,7 +32,7 @@ def segment_labels(pipeline: Pipeline, text: str) -> list[tuple[str | None, str 
     ],
 )
 def test_stage_on_clear_cases(shipped: Pipeline, text: str, stage: str) -> None:
-    assert [s for s, _, _ in segment_labels(shipped, text)] == [stage]
+    assert [s for s, _, _, _ in mention_labels(shipped, text)] == [stage]
 
 
 @pytest.mark.parametrize(
@@ -43,7 +48,7 @@ def test_stage_on_clear_cases(shipped: Pipeline, text: str, stage: str) -> None:
     ],
 )
 def test_touchpoint_on_clear_cases(shipped: Pipeline, text: str, touchpoint: str) -> None:
-    assert [t for _, t, _ in segment_labels(shipped, text)] == [touchpoint]
+    assert [t for _, t, _, _ in mention_labels(shipped, text)] == [touchpoint]
 
 
 @pytest.mark.parametrize(
@@ -59,8 +64,8 @@ def test_touchpoint_on_clear_cases(shipped: Pipeline, text: str, touchpoint: str
 )
 def test_polarity_on_clear_cases(shipped: Pipeline, text: str, polarity: str) -> None:
     (analysis,) = shipped.analyze([text])
-    assert [s.polarity for s in analysis.segments] == [polarity]
-    sentiment = analysis.segments[0].sentiment
+    assert [m.polarity for m in analysis.mentions] == [polarity]
+    sentiment = analysis.mentions[0].sentiment
     assert (sentiment < -0.25) if polarity == "irritant" else (sentiment > 0.25)
 
 
@@ -75,8 +80,7 @@ def test_polarity_on_clear_cases(shipped: Pipeline, text: str, polarity: str) ->
     ],
 )
 def test_emotion_on_clear_cases(shipped: Pipeline, text: str, emotion: str) -> None:
-    (analysis,) = shipped.analyze([text])
-    assert [s.emotion for s in analysis.segments] == [emotion]
+    assert [e for _, _, _, e in mention_labels(shipped, text)] == [emotion]
 
 
 def test_one_review_yields_its_irritant_and_its_delight_separately(shipped: Pipeline) -> None:
