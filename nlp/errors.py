@@ -14,4 +14,8 @@ class ModelError(ParcoursError):
 
 
 class InputError(ParcoursError):
-    """An input file cannot be read (bad column, encoding, format)."""
+    """An input file cannot be read (bad column, encoding, format); `code` names the problem for machines."""
+
+    def __init__(self, message: str, code: str = "invalid_input") -> None:
+        super().__init__(message)
+        self.code = code

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,10 +27,53 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+@dataclass
+class NgramChannel:
+    """A second linear softmax over character n-grams, mixed into a head's decision with weight `mix`.
+
+    The head's log-scores are log p(embedding) + mix * log p(n-grams): a product of experts, each
+    trained (and regularised) on its own view of the text.
+    """
+
+    weights: np.ndarray
+    bias: np.ndarray
+    mix: float
+
+    @classmethod
+    def fit(
+        cls, grams: Any, y: Sequence[str], c: float, sample_weight: np.ndarray | None, mix: float, classes: list[str]
+    ) -> NgramChannel:
+        """Train on n-gram rows with the same labels as the head (same class order)."""
+        got, weights, bias = fit_linear(grams, y, c, sample_weight)
+        if got != classes:
+            raise ModelError(f"n-gram channel classes {got} differ from the head's {classes}")
+        return cls(weights, bias, mix)
+
+    def log_scores(self, grams: Any) -> np.ndarray:
+        """Return mix * log p(label | n-grams), one row per text."""
+        return self.mix * _log_softmax(np.asarray(grams @ self.weights.T) + self.bias)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Return the arrays to save (weights as float16: half the size, no measurable loss)."""
+        return {"ngram_weights": self.weights.astype(np.float16), "ngram_bias": self.bias}
+
+    @classmethod
+    def from_arrays(cls, arrays: Any, mix: float) -> NgramChannel | None:
+        """Rebuild a channel saved by `arrays`; None when the head has none."""
+        if "ngram_weights" not in arrays:
+            return None
+        return cls(arrays["ngram_weights"].astype(np.float32), arrays["ngram_bias"], mix)
+
+
 def fit_linear(
-    x: np.ndarray, y: Sequence[str], c: float, sample_weight: np.ndarray | None = None
+    x: Any, y: Sequence[str], c: float, sample_weight: np.ndarray | None = None
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Fit a class-balanced multinomial logistic regression; return (classes, weights, bias)."""
+    """Fit a class-balanced multinomial logistic regression (dense or sparse x); return (classes, weights, bias)."""
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
@@ -56,6 +100,7 @@ class LabelHead:
     bias: np.ndarray
     reserved: tuple[str, ...] = ()
     margin: float = 0.02
+    ngrams: NgramChannel | None = None
     prototypes: dict[str, np.ndarray] = field(default_factory=dict)
     _active: np.ndarray | None = None
 
@@ -69,8 +114,11 @@ class LabelHead:
         sample_weight: np.ndarray | None = None,
         reserved: Sequence[str] = (),
         prior: dict[str, float] | None = None,
+        grams: Any = None,
+        c_ngram: float = 10.0,
+        ngram_mix: float = 1.0,
     ) -> LabelHead:
-        """Train on embeddings `x` with labels `y`.
+        """Train on embeddings `x` (and, when given, n-gram rows `grams`) with labels `y`.
 
         Training classes are balanced; `prior` (expected share of each label in real feedback) then
         shifts the decision the Bayesian way, by adding log(prior) to each class's bias.
@@ -79,7 +127,10 @@ class LabelHead:
         if prior:
             default = float(np.mean(list(prior.values())))
             bias = (bias + np.log([max(prior.get(label, default), 1e-6) for label in classes])).astype(np.float32)
-        return cls(family, classes, weights, bias, tuple(reserved))
+        channel = None
+        if grams is not None and ngram_mix:
+            channel = NgramChannel.fit(grams, y, c_ngram, sample_weight, ngram_mix, classes)
+        return cls(family, classes, weights, bias, tuple(reserved), ngrams=channel)
 
     def adapt(self, labels: Sequence[Label], embedder: Embedder) -> LabelHead:
         """Align the head with a (possibly edited) taxonomy family; new labels get prototypes."""
@@ -96,22 +147,36 @@ class LabelHead:
                 centre = vectors.mean(axis=0)
                 prototypes[label.id] = centre / max(float(np.linalg.norm(centre)), 1e-12)
         return LabelHead(
-            self.family, self.classes, self.weights, self.bias, self.reserved, self.margin, prototypes, active
+            self.family,
+            self.classes,
+            self.weights,
+            self.bias,
+            self.reserved,
+            self.margin,
+            self.ngrams,
+            prototypes,
+            active,
         )
 
-    def probabilities(self, x: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """Return the trained classes and one probability row per embedding (labels absent from the taxonomy at 0)."""
-        probabilities = _softmax(x @ self.weights.T + self.bias)
+    def probabilities(self, x: np.ndarray, grams: Any = None) -> tuple[list[str], np.ndarray]:
+        """Return the trained classes and one probability row per embedding (labels absent from the taxonomy at 0).
+
+        `grams` (the texts' n-gram rows) add the head's n-gram channel when it has one.
+        """
+        logits = x @ self.weights.T + self.bias
+        if self.ngrams is not None and grams is not None:
+            logits = _log_softmax(logits) + self.ngrams.log_scores(grams)
+        probabilities = _softmax(logits)
         if self._active is not None and not self._active.all():
             probabilities = probabilities * self._active
             probabilities /= np.maximum(probabilities.sum(axis=1, keepdims=True), 1e-12)
         return self.classes, probabilities
 
-    def predict(self, x: np.ndarray) -> list[Scored]:
+    def predict(self, x: np.ndarray, grams: Any = None) -> list[Scored]:
         """Return the best label and its probability for each embedding row."""
         if len(x) == 0:
             return []
-        _, probabilities = self.probabilities(x)
+        _, probabilities = self.probabilities(x, grams)
         best = probabilities.argmax(axis=1)
         result = [Scored(self.classes[i], float(probabilities[row, i])) for row, i in enumerate(best)]
         if self.prototypes:
@@ -138,8 +203,15 @@ class LabelHead:
     def save(self, directory: Path) -> None:
         """Write the head as `<family>.npz` + `<family>.json` (no pickle)."""
         directory.mkdir(parents=True, exist_ok=True)
-        np.savez(directory / f"{self.family}.npz", weights=self.weights, bias=self.bias)
-        meta = {"family": self.family, "classes": self.classes, "reserved": list(self.reserved), "margin": self.margin}
+        arrays = {"weights": self.weights, "bias": self.bias, **(self.ngrams.arrays() if self.ngrams else {})}
+        np.savez_compressed(directory / f"{self.family}.npz", **arrays)  # type: ignore[arg-type]
+        meta = {
+            "family": self.family,
+            "classes": self.classes,
+            "reserved": list(self.reserved),
+            "margin": self.margin,
+            "ngram_mix": self.ngrams.mix if self.ngrams else 0.0,
+        }
         (directory / f"{self.family}.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
 
     @classmethod
@@ -159,6 +231,7 @@ class LabelHead:
             arrays["bias"],
             tuple(meta["reserved"]),
             float(meta["margin"]),
+            NgramChannel.from_arrays(arrays, float(meta.get("ngram_mix", 0.0))),
         )
 
 
@@ -175,6 +248,7 @@ class SentimentHead:
     classes: list[str]
     threshold: float = 0.25
     feature_scale: float = 0.0
+    ngrams: NgramChannel | None = None
 
     @classmethod
     def fit(
@@ -186,13 +260,18 @@ class SentimentHead:
         threshold: float = 0.25,
         features: np.ndarray | None = None,
         feature_scale: float = 0.0,
+        grams: Any = None,
+        c_ngram: float = 10.0,
+        ngram_mix: float = 0.3,
     ) -> SentimentHead:
-        """Train on embeddings (plus optional lexicon features) and irritant / neutral / delight labels."""
+        """Train on embeddings (plus optional lexicon features and n-grams) and irritant / neutral / delight labels."""
         head = cls(np.zeros(0), np.zeros(0), [], threshold, feature_scale if features is not None else 0.0)
         classes, weights, bias = fit_linear(head.inputs(x, features), y, c, sample_weight)
         if sorted(classes) != sorted(POLARITIES):
             raise ModelError(f"Sentiment labels must be {', '.join(POLARITIES)}; got {', '.join(classes)}")
         head.weights, head.bias, head.classes = weights, bias, classes
+        if grams is not None and ngram_mix:
+            head.ngrams = NgramChannel.fit(grams, y, c_ngram, sample_weight, ngram_mix, classes)
         return head
 
     def inputs(self, vectors: np.ndarray, features: np.ndarray | None) -> np.ndarray:
@@ -201,11 +280,14 @@ class SentimentHead:
             return vectors
         return np.hstack([vectors, self.feature_scale * features]).astype(np.float32)
 
-    def score(self, x: np.ndarray) -> np.ndarray:
+    def score(self, x: np.ndarray, grams: Any = None) -> np.ndarray:
         """Return the sentiment score of each row, in [-1, 1]."""
         if len(x) == 0:
             return np.zeros(0, dtype=np.float32)
-        probabilities = _softmax(x @ self.weights.T + self.bias)
+        logits = x @ self.weights.T + self.bias
+        if self.ngrams is not None and grams is not None:
+            logits = _log_softmax(logits) + self.ngrams.log_scores(grams)
+        probabilities = _softmax(logits)
         return probabilities[:, self.classes.index("delight")] - probabilities[:, self.classes.index("irritant")]
 
     def polarity(self, score: float) -> str:
@@ -219,8 +301,14 @@ class SentimentHead:
     def save(self, directory: Path) -> None:
         """Write `sentiment.npz` + `sentiment.json`."""
         directory.mkdir(parents=True, exist_ok=True)
-        np.savez(directory / "sentiment.npz", weights=self.weights, bias=self.bias)
-        meta = {"classes": self.classes, "threshold": self.threshold, "feature_scale": self.feature_scale}
+        arrays = {"weights": self.weights, "bias": self.bias, **(self.ngrams.arrays() if self.ngrams else {})}
+        np.savez_compressed(directory / "sentiment.npz", **arrays)  # type: ignore[arg-type]
+        meta = {
+            "classes": self.classes,
+            "threshold": self.threshold,
+            "feature_scale": self.feature_scale,
+            "ngram_mix": self.ngrams.mix if self.ngrams else 0.0,
+        }
         (directory / "sentiment.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
 
     @classmethod
@@ -236,4 +324,5 @@ class SentimentHead:
             list(meta["classes"]),
             float(meta["threshold"]),
             float(meta.get("feature_scale", 0.0)),
+            NgramChannel.from_arrays(arrays, float(meta.get("ngram_mix", 0.0))),
         )

@@ -15,6 +15,7 @@ from nlp.heads import LabelHead, SentimentHead
 from nlp.language import LanguageIdentifier
 from nlp.lexicon import SentimentLexicon
 from nlp.mentions import MentionBuilder
+from nlp.ngrams import CharNgrams
 from nlp.segment import Segmenter
 from nlp.store import Manifest, resolve_model_dir
 from nlp.taxonomy import Taxonomy, load_taxonomy
@@ -39,6 +40,7 @@ class Pipeline:
     emotion_head: LabelHead
     mentions: MentionBuilder
     lexicon: SentimentLexicon
+    ngrams: CharNgrams | None = None
     emotion_polarities: dict[str, list[str]] = field(default_factory=dict)
     context_weight: float = 0.0
     manifest: Manifest | None = None
@@ -85,10 +87,11 @@ class Pipeline:
     def label_vectors(self, segments: Sequence[Segment], vectors: np.ndarray) -> list[SegmentAnalysis]:
         """Apply every head to precomputed segment embeddings."""
         in_context = self.with_context(segments, vectors)
-        stages = self.stage_head.predict(in_context)
-        touchpoints = self.touchpoint_head.predict(in_context)
+        grams = self.ngrams.transform([s.text for s in segments]) if self.ngrams and len(segments) else None
+        stages = self.stage_head.predict(in_context, grams)
+        touchpoints = self.touchpoint_head.predict(in_context, grams)
         features, evidence = self.lexicon.features(segments)
-        sentiments = self.sentiment_head.score(self.sentiment_head.inputs(vectors, features))
+        sentiments = self.sentiment_head.score(self.sentiment_head.inputs(vectors, features), grams)
         emotions = self._emotions(vectors, sentiments)
         result = []
         for segment, stage, touchpoint, emotion, sentiment, hits in zip(
@@ -177,6 +180,7 @@ def load_pipeline(
         emotion_head=LabelHead.load(heads, "emotion").adapt(taxonomy.emotions, embedder),
         mentions=MentionBuilder(float(settings.get("min_neutral_stage_score", 0.8))),
         lexicon=SentimentLexicon.load(),
+        ngrams=CharNgrams.load(heads),
         emotion_polarities={k: list(v) for k, v in settings.get("emotion_polarities", {}).items()},
         context_weight=float(settings.get("context_weight", 0.0)),
         manifest=manifest,

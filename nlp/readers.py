@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from nlp.errors import InputError
 
@@ -75,7 +75,9 @@ def detect_encoding(sample: bytes) -> str:
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     if b"\x00" in sample:
-        raise InputError("The file is binary, not text (it contains NUL bytes); export it as CSV or JSONL")
+        raise InputError(
+            "The file is binary, not text (it contains NUL bytes); export it as CSV or JSONL", "binary_file"
+        )
     try:
         sample.decode("utf-8")
         return "utf-8"
@@ -114,18 +116,21 @@ def detect_delimiter(sample: str) -> str:
 
 def pick_column(header: Sequence[str], wanted: str | None, candidates: Sequence[str], what: str) -> str | None:
     """Return the header column for `wanted`, or the first known candidate name; error lists the columns."""
-    normalised = {_fold(name): name for name in header}
+    normalised = {fold_name(name): name for name in header}
     if wanted is not None:
-        if _fold(wanted) in normalised:
-            return normalised[_fold(wanted)]
-        raise InputError(f"No column '{wanted}' for the {what}. Available columns: {', '.join(header)}")
+        if fold_name(wanted) in normalised:
+            return normalised[fold_name(wanted)]
+        raise InputError(
+            f"No column '{wanted}' for the {what}. Available columns: {', '.join(header)}", "missing_column"
+        )
     for candidate in candidates:
         if candidate in normalised:
             return normalised[candidate]
     return None
 
 
-def _fold(name: str) -> str:
+def fold_name(name: str) -> str:
+    """Fold a column name for matching: lower case, no accents, spaces as underscores."""
     stripped = unicodedata.normalize("NFKD", name.strip().lower())
     return "".join(ch for ch in stripped if not unicodedata.combining(ch)).replace(" ", "_")
 
@@ -137,55 +142,102 @@ def _bad_characters(text: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" or ch in _CONTROL for ch in text)
 
 
+@dataclass
+class CsvExport:
+    """An opened CSV export: sniffed encoding and delimiter, the header, the chosen text and id columns.
+
+    `rows()` streams the records after the header; `position()` is how far into the file (in bytes)
+    reading has got, for progress bars.
+    """
+
+    stream: BinaryIO
+    encoding: str
+    delimiter: str
+    header: list[str]
+    text_column: str
+    id_column: str | None
+    _reader: Any = field(repr=False)  # the csv reader, positioned after the header
+
+    @classmethod
+    def open(cls, stream: BinaryIO, text_column: str | None = None, id_column: str | None = None) -> CsvExport:
+        """Sniff and read the header of a seekable binary stream; raise InputError if it is not a usable CSV."""
+        sample = stream.read(SAMPLE_BYTES)
+        if not sample.strip():
+            raise InputError("The file is empty", "empty_file")
+        encoding = detect_encoding(sample)
+        stream.seek(0)
+        text_stream = io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="")
+        delimiter = detect_delimiter(sample.decode(encoding, errors="replace"))
+        reader = csv.reader(text_stream, delimiter=delimiter)
+        try:
+            header = [h.strip() for h in next(reader, [])]
+        except csv.Error as error:
+            raise InputError(f"The header row cannot be read: {error}", "bad_header") from error
+        if not header or not any(header):
+            raise InputError("The file has no header row", "bad_header")
+        if any(_bad_characters(name) for name in header):
+            raise InputError(f"The header row holds bytes that are not {encoding} text", "bad_header")
+        text_name = pick_column(header, text_column, TEXT_COLUMNS, "text")
+        if text_name is None:
+            raise InputError(
+                f"No text column found: name it explicitly. Available columns: {', '.join(header)}",
+                "missing_text_column",
+            )
+        id_name = pick_column(header, id_column, ID_COLUMNS if id_column is None else (), "id")
+        return cls(stream, encoding, delimiter, header, text_name, id_name, reader)
+
+    def position(self) -> int:
+        """Return the number of bytes of the file read so far."""
+        return self.stream.tell()
+
+    def rows(self) -> Iterator[FeedbackRow | RowError]:
+        """Stream the records as FeedbackRow or RowError, in file order (`line` is where the record starts)."""
+        reader, header = self._reader, self.header
+        text_index = header.index(self.text_column)
+        row_number = 0
+        while True:
+            line = reader.line_num + 1
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                yield RowError(line, f"malformed CSV: {error}")
+                continue
+            if not values or not any(v.strip() for v in values):
+                continue
+            row_number += 1
+            if len(values) <= text_index:
+                yield RowError(
+                    line, f"the row has {len(values)} fields, the header {len(header)}: no text", self.text_column
+                )
+                continue
+            if len(values) > len(header):
+                if text_index != len(header) - 1:
+                    yield RowError(line, f"the row has {len(values)} fields, the header {len(header)}")
+                    continue
+                # An unquoted delimiter inside a last, free-text column: the overflow is the rest of the text.
+                values = [*values[:text_index], self.delimiter.join(values[text_index:])]
+            fields = dict(zip(header, values, strict=False))
+            bad = [name for name, value in fields.items() if _bad_characters(value)]
+            if bad:
+                yield RowError(line, f"non-text bytes (not valid {self.encoding} text)", bad[0])
+                continue
+            text = values[text_index].strip()
+            if not text:
+                yield RowError(line, "empty text", self.text_column)
+                continue
+            row_id = fields.get(self.id_column, "").strip() if self.id_column else ""
+            yield FeedbackRow(line, row_id or str(row_number), text, fields)
+
+
 def read_csv(
     stream: BinaryIO,
     text_column: str | None = None,
     id_column: str | None = None,
 ) -> Iterator[FeedbackRow | RowError]:
     """Stream the rows of a CSV export as FeedbackRow or RowError, in file order."""
-    sample = stream.read(SAMPLE_BYTES)
-    if not sample.strip():
-        raise InputError("The file is empty")
-    encoding = detect_encoding(sample)
-    stream.seek(0)
-    text_stream = io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="")
-    delimiter = detect_delimiter(sample.decode(encoding, errors="replace"))
-    reader = csv.reader(text_stream, delimiter=delimiter)
-    header = [h.strip() for h in next(reader, [])]
-    if not header or not any(header):
-        raise InputError("The file has no header row")
-    text_name = pick_column(header, text_column, TEXT_COLUMNS, "text")
-    if text_name is None:
-        raise InputError(f"No text column found: pass --text-column. Available columns: {', '.join(header)}")
-    id_name = pick_column(header, id_column, ID_COLUMNS if id_column is None else (), "id")
-    text_index = header.index(text_name)
-    row_number = 0
-    while True:
-        line = reader.line_num + 1
-        try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            yield RowError(line, f"malformed CSV: {error}")
-            continue
-        if not values or not any(v.strip() for v in values):
-            continue
-        row_number += 1
-        if len(values) <= text_index:
-            yield RowError(line, f"the row has {len(values)} fields, the header {len(header)}: no text", text_name)
-            continue
-        fields = dict(zip(header, values, strict=False))
-        bad = [name for name, value in fields.items() if _bad_characters(value)]
-        if bad:
-            yield RowError(line, f"non-text bytes (not valid {encoding} text)", bad[0])
-            continue
-        text = values[text_index].strip()
-        if not text:
-            yield RowError(line, "empty text", text_name)
-            continue
-        row_id = fields.get(id_name, "").strip() if id_name else ""
-        yield FeedbackRow(line, row_id or str(row_number), text, fields)
+    yield from CsvExport.open(stream, text_column, id_column).rows()
 
 
 def read_jsonl(
@@ -233,7 +285,7 @@ def read_rows(
 ) -> Iterator[FeedbackRow | RowError]:
     """Read `path` as JSONL (`.jsonl`, `.ndjson`) or CSV (anything else)."""
     if not path.exists():
-        raise InputError(f"No such file: {path}")
+        raise InputError(f"No such file: {path}", "no_such_file")
     reader = read_jsonl if path.suffix.lower() in (".jsonl", ".ndjson") else read_csv
     with path.open("rb") as stream:
         yield from reader(stream, text_column, id_column)

@@ -27,6 +27,7 @@ from nlp.embed import Embedder
 from nlp.heads import LabelHead, SentimentHead
 from nlp.language import LanguageIdentifier
 from nlp.lexicon import LEXICON_DIR, SentimentLexicon
+from nlp.ngrams import CharNgrams
 from nlp.pipeline import OFF_TOPIC
 from nlp.store import Manifest, library_versions
 from nlp.taxonomy import Taxonomy
@@ -59,10 +60,15 @@ class TrainingConfig:
     per_intent: int = 20
     booking_per_polarity: int = 1500
     public_weight: float = 0.5
-    c_stage: float = 4.0
-    c_touchpoint: float = 4.0
+    c_stage: float = 1.0
+    c_touchpoint: float = 1.0
     c_emotion: float = 2.0
     c_sentiment: float = 1.0
+    c_ngram: float = 10.0
+    ngram_min_df: int = 2
+    ngram_mix_stage: float = 1.5
+    ngram_mix_touchpoint: float = 1.5
+    ngram_mix_sentiment: float = 0.3
     sentiment_threshold: float = 0.08
     off_topic_prior: float = 0.05
     lexicon_feature_scale: float = 1.0
@@ -222,10 +228,14 @@ def _directory_hash(directory: Path) -> str:
     return digest.hexdigest()
 
 
+def _rows(examples: Sequence[Example], field: str) -> list[int]:
+    return [i for i, e in enumerate(examples) if getattr(e, field) is not None]
+
+
 def _family_arrays(
     examples: Sequence[Example], vectors: np.ndarray, field: str
 ) -> tuple[np.ndarray, list[str], np.ndarray]:
-    rows = [i for i, e in enumerate(examples) if getattr(e, field) is not None]
+    rows = _rows(examples, field)
     labels = [str(getattr(examples[i], field)) for i in rows]
     weights = np.array([examples[i].weight for i in rows], dtype=np.float64)
     return vectors[rows], labels, weights
@@ -244,6 +254,9 @@ def train(
     texts = [e.text for e in examples]
     vectors = embedder.encode(texts)
     heads = output / "heads"
+    ngrams = CharNgrams.fit(texts, min_df=config.ngram_min_df)
+    ngrams.save(heads)
+    grams = ngrams.transform(texts)
     x, y, w = _family_arrays(examples, vectors, "stage")
     LabelHead.fit(
         "stage",
@@ -253,9 +266,21 @@ def train(
         w,
         reserved=[OFF_TOPIC],
         prior={**taxonomy.priors("stages"), OFF_TOPIC: config.off_topic_prior},
+        grams=grams[_rows(examples, "stage")],
+        c_ngram=config.c_ngram,
+        ngram_mix=config.ngram_mix_stage,
     ).save(heads)
     x, y, w = _family_arrays(examples, vectors, "touchpoint")
-    LabelHead.fit("touchpoint", x, y, config.c_touchpoint, w).save(heads)
+    LabelHead.fit(
+        "touchpoint",
+        x,
+        y,
+        config.c_touchpoint,
+        w,
+        grams=grams[_rows(examples, "touchpoint")],
+        c_ngram=config.c_ngram,
+        ngram_mix=config.ngram_mix_touchpoint,
+    ).save(heads)
     x, y, w = _family_arrays(examples, vectors, "emotion")
     LabelHead.fit("emotion", x, y, config.c_emotion, w).save(heads)
     rows = [i for i, e in enumerate(examples) if e.polarity is not None]
@@ -263,7 +288,16 @@ def train(
     segments = [Segment(0, examples[i].text, 0, len(examples[i].text), examples[i].language) for i in rows]
     features, _ = SentimentLexicon.load().features(segments)
     SentimentHead.fit(
-        x, y, config.c_sentiment, w, config.sentiment_threshold, features, config.lexicon_feature_scale
+        x,
+        y,
+        config.c_sentiment,
+        w,
+        config.sentiment_threshold,
+        features,
+        config.lexicon_feature_scale,
+        grams=grams[rows],
+        c_ngram=config.c_ngram,
+        ngram_mix=config.ngram_mix_sentiment,
     ).save(heads)
     valence: dict[str, Counter[str]] = defaultdict(Counter)
     for example in examples:

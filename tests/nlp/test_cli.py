@@ -89,7 +89,9 @@ def test_bad_rows_are_reported_and_valid_rows_still_analysed(tmp_path: Path, tin
     output = tmp_path / "out.jsonl"
     code, _, err = run(["analyze", str(source), "-o", str(output), "--model", str(tiny_model_dir)])
     assert code == 1
-    assert [json.loads(line)["id"] for line in output.read_text().splitlines()] == ["1", "3", "5"]
+    analysed = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [a["id"] for a in analysed] == ["1", "3", "5"]
+    assert analysed[1]["segments"][-1]["text"].endswith("déjà vu")  # unquoted comma in the last column kept
     assert f"{source}:3 (column 'avis'): empty text; row skipped" in err
     assert f"{source}:5 (column 'avis'): non-text bytes" in err
     assert "3 rows analysed, 2 rejected" in err

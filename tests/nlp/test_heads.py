@@ -80,3 +80,23 @@ def test_tiny_pipeline_output_shape(tiny_model_dir: Path) -> None:
         assert segment.polarity in taxonomy.ids("polarities")
         assert segment.emotion in taxonomy.ids("emotions")
         assert segment.stage is None or segment.stage in taxonomy.ids("stages")
+
+
+def test_ngram_channel_round_trip_and_decides_on_words(tmp_path: Path) -> None:
+    from nlp.ngrams import CharNgrams
+
+    texts = ["déclaration de sinistre", "sinistre non remboursé", "livraison du colis", "colis livré en retard",
+             "résiliation du contrat", "demande de résiliation"] * 4  # fmt: skip
+    labels = ["support", "support", "onboarding", "onboarding", "retention", "retention"] * 4
+    ngrams = CharNgrams.fit(texts, min_df=1)
+    x = np.ones((len(texts), 4), dtype=np.float32)  # embeddings that tell nothing apart
+    head = LabelHead.fit("stage", x, labels, grams=ngrams.transform(texts), ngram_mix=1.0)
+    head.save(tmp_path)
+    ngrams.save(tmp_path)
+    loaded, loaded_ngrams = LabelHead.load(tmp_path, "stage"), CharNgrams.load(tmp_path)
+    assert loaded_ngrams is not None and loaded_ngrams.vocabulary == ngrams.vocabulary
+    probe = ["mon sinistre", "le colis", "résiliation"]
+    predicted = loaded.predict(np.ones((3, 4), dtype=np.float32), loaded_ngrams.transform(probe))
+    assert [s.label for s in predicted] == ["support", "onboarding", "retention"]
+    original = head.predict(np.ones((3, 4), dtype=np.float32), ngrams.transform(probe))
+    assert [p.score for p in predicted] == pytest.approx([p.score for p in original], abs=1e-3)  # float16 on disk
