@@ -1,0 +1,52 @@
+"""Health: database reachable and migrated, model loaded, work waiting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import func, select, text
+
+from app.core.db import current_revision, head_revision, reader
+from app.models import Feedback, FeedbackStatus, Upload, UploadStatus
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", summary="Service health")
+def health(request: Request) -> JSONResponse:
+    """Report the database (backend, migration revision) and the model (name, version, embedder); 503 if down."""
+    engine, pipeline = request.app.state.engine, request.app.state.pipeline
+    database: dict[str, Any] = {"backend": engine.dialect.name}
+    ok = True
+    try:
+        with reader(engine).connect() as connection:
+            connection.execute(text("SELECT 1"))
+            database["revision"] = current_revision(connection)
+            database["head"] = head_revision()
+            database["pending_feedback"] = connection.scalar(
+                select(func.count())
+                .select_from(Feedback)
+                .where(Feedback.status.in_([FeedbackStatus.pending.value, FeedbackStatus.analysing.value]))
+            )
+            database["uploads_in_progress"] = connection.scalar(
+                select(func.count())
+                .select_from(Upload)
+                .where(Upload.status.in_([UploadStatus.queued.value, UploadStatus.running.value]))
+            )
+        database["ok"] = database["revision"] == database["head"]
+    except Exception as error:  # health must answer whatever is broken
+        database.update(ok=False, error=f"{type(error).__name__}: {error}")
+    ok = ok and bool(database["ok"])
+    manifest = pipeline.manifest
+    model = {
+        "name": f"{manifest.name}-{manifest.version}" if manifest else None,
+        "embedder": pipeline.embedder.name,
+        "trained": manifest.created if manifest else None,
+        "taxonomy": manifest.taxonomy_fingerprint if manifest else None,
+        "libraries": manifest.libraries if manifest else {},
+    }
+    workers = request.app.state.workers
+    body = {"status": "ok" if ok else "degraded", "database": database, "model": model, "workers": workers is not None}
+    return JSONResponse(body, status_code=200 if ok else 503)

@@ -1,0 +1,110 @@
+"""CSV uploads: accept the file, check it can be read, and let the upload worker store its rows."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Form, UploadFile
+
+from app.api.deps import SessionDep, SettingsDep, UploadDep, WorkersDep, WorkspaceDep
+from app.core.errors import AppError
+from app.crud import upload_public
+from app.models import Kind, Upload
+from app.schemas import UploadPublic
+from app.uploads import UploadOptions, resolve_columns
+from nlp.errors import InputError
+from nlp.readers import CsvExport
+
+router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
+_CHUNK = 1024 * 1024
+
+
+def _mapping(raw: str | None) -> dict[str, str]:
+    if not raw:
+        return {}
+    try:
+        mapping = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise AppError(422, "invalid_mapping", f"mapping is not JSON: {error.msg}", field="mapping") from error
+    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+        raise AppError(
+            422, "invalid_mapping", 'mapping must be a JSON object of field -> column, e.g. {"text": "Verbatim"}'
+        )
+    return {str(k): v for k, v in mapping.items()}
+
+
+@router.post("", status_code=202, response_model=UploadPublic, summary="Upload a CSV export of feedback")
+def create_upload(
+    file: UploadFile,
+    session: SessionDep,
+    workspace: WorkspaceDep,
+    settings: SettingsDep,
+    workers: WorkersDep,
+    mapping: Annotated[
+        str | None, Form(description='JSON field -> column, e.g. {"text": "Verbatim", "created_at": "Date"}')
+    ] = None,
+    kind: Annotated[Kind, Form(description="What the rows are (unless a column says).")] = Kind.review,
+    source: Annotated[str | None, Form(description="Where the export comes from (unless a column says).")] = None,
+    rating_scale: Annotated[float | None, Form(gt=0, description="The rating scale, when not 5.")] = None,
+    dayfirst: Annotated[bool, Form(description="Read 01/02/2026 as 1 February (false: 2 January).")] = True,
+) -> UploadPublic:
+    """Store the file, check its header, and queue it: 202 with the job; poll GET /v1/uploads/{id}.
+
+    Columns are mapped from common French and English export headers unless `mapping` names them.
+    A file that cannot be read at all (empty, binary, no text column) is refused here with 422.
+    """
+    columns_mapping = _mapping(mapping)
+    folder = settings.data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.csv"
+    digest, size = hashlib.sha256(), 0
+    with path.open("wb") as out:
+        while chunk := file.file.read(_CHUNK):
+            size += len(chunk)
+            if size > settings.max_upload_bytes:
+                out.close()
+                path.unlink(missing_ok=True)
+                raise AppError(
+                    413, "file_too_large", f"The file is over the limit of {settings.max_upload_bytes} bytes"
+                )
+            digest.update(chunk)
+            out.write(chunk)
+    try:
+        with path.open("rb") as stream:
+            export = CsvExport.open(stream, text_column=columns_mapping.get("text"))
+            columns = resolve_columns(export.header, columns_mapping, export.text_column)
+    except InputError as error:
+        path.unlink(missing_ok=True)
+        raise AppError(422, error.code, str(error), filename=file.filename) from error
+    except AppError:
+        path.unlink(missing_ok=True)
+        raise
+    options = UploadOptions(kind=kind, source=source, rating_scale=rating_scale, dayfirst=dayfirst)
+    upload = Upload(
+        workspace_id=workspace.id,
+        filename=file.filename or "upload.csv",
+        stored_path=str(path),
+        size_bytes=size,
+        sha256=digest.hexdigest(),
+        kind=kind,
+        source=source,
+        mapping=columns_mapping,
+        options=options.__dict__,
+        encoding=export.encoding,
+        delimiter=export.delimiter,
+        columns=columns,
+    )
+    session.add(upload)
+    session.commit()
+    if workers is not None:
+        workers.uploads.loop.wake()
+    return upload_public(session=session, upload=upload)
+
+
+@router.get("/{upload_id}", response_model=UploadPublic, summary="An upload job's status and counts")
+def read_upload(upload: UploadDep, session: SessionDep) -> UploadPublic:
+    """Return status, counts, progress and the first failed rows (line, column, reason)."""
+    return upload_public(session=session, upload=upload)

@@ -1,0 +1,40 @@
+"""Service settings, read once from the environment (`PARCOURS_*`) or given to `create_app`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+DEFAULT_VAR = ROOT / "var"
+
+
+class Settings(BaseSettings):
+    """Everything the service can be configured with; each field is `PARCOURS_<NAME>` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="PARCOURS_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_VAR / 'parcours.db'}",
+        description="SQLAlchemy URL; postgresql+psycopg://user@host:5432/db in production.",
+    )
+    data_dir: Path = Field(default=DEFAULT_VAR, description="Where uploaded files are kept until processed.")
+    model: str | None = Field(default=None, description="Model name under models/ or a model directory.")
+    admin_token: str | None = Field(
+        default=None, description="Bearer token for /admin endpoints; admin endpoints are off when unset."
+    )
+    auto_migrate: bool = Field(default=True, description="Apply database migrations on start.")
+    run_worker: bool = Field(default=True, description="Run the analysis and upload workers inside the service.")
+    max_batch_items: int = Field(default=5000, ge=1, description="Most items in one POST /v1/feedback.")
+    max_analyze_texts: int = Field(default=1000, ge=1, description="Most texts in one POST /v1/analyze.")
+    max_text_chars: int = Field(default=20_000, ge=1, description="Longest feedback text accepted.")
+    max_upload_bytes: int = Field(default=2 * 1024**3, ge=1, description="Largest CSV upload accepted.")
+    analysis_batch_size: int = Field(default=256, ge=1, description="Texts analysed together by the worker.")
+    upload_chunk_rows: int = Field(default=1000, ge=1, description="CSV rows stored per transaction.")
+    lease_seconds: float = Field(
+        default=120.0, gt=0, description="A claimed job not finished within this time is taken up again."
+    )
+    idle_poll_seconds: float = Field(default=2.0, gt=0, description="How often an idle worker looks for work.")
+    max_listed_errors: int = Field(default=1000, ge=0, description="Failed rows listed per upload (all counted).")

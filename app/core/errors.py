@@ -1,0 +1,100 @@
+"""One error envelope for every error: `{"detail": "...", "code": "snake_case", ...}` from one set of handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from nlp.errors import ParcoursError
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "too_many_requests",
+    503: "unavailable",
+}
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    detail: str
+    code: str
+    errors: list[dict[str, Any]] | None = None
+
+
+class AppError(Exception):
+    """An error a client should see: HTTP status, a stable code and a message naming what is wrong."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.errors, self.extra = status, code, detail, errors, extra
+        self.headers = headers
+
+
+class NotFound(AppError):
+    """A resource that does not exist in the caller's workspace."""
+
+    def __init__(self, what: str, identifier: object) -> None:
+        super().__init__(404, "not_found", f"No {what} with id {identifier} in this workspace")
+
+
+def _body(status: int, code: str, detail: str, errors: Any = None, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"detail": detail, "code": code, **extra}
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def validation_errors(errors: Any) -> list[dict[str, Any]]:
+    """Turn pydantic errors into `{"field": "a.b", "message": "..."}` items."""
+    return [{"field": _location(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")} for e in errors]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that give every error the same envelope."""
+
+    @app.exception_handler(AppError)
+    async def _app_error(_request: Request, error: AppError) -> JSONResponse:
+        body = _body(error.status, error.code, error.detail, error.errors, **error.extra)
+        return JSONResponse(body, error.status, headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        items = validation_errors(error.errors())
+        detail = "; ".join(f"{i['field']}: {i['message']}" for i in items[:5])
+        return JSONResponse(_body(422, "invalid_request", f"Invalid request: {detail}", items), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = _CODES.get(error.status_code, "error")
+        return JSONResponse(_body(error.status_code, code, str(error.detail)), error.status_code, headers=error.headers)
+
+    @app.exception_handler(ParcoursError)
+    async def _library(_request: Request, error: ParcoursError) -> JSONResponse:
+        return JSONResponse(_body(422, "invalid_input", str(error)), 422)

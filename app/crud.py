@@ -1,0 +1,247 @@
+"""Data access: `verb_noun(*, session, ...)` functions over the tables."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, exists, func, select
+from sqlmodel import Session
+
+from app.core.errors import AppError
+from app.core.security import hash_api_key, key_prefix, new_api_key
+from app.models import (
+    ApiKey,
+    Feedback,
+    FeedbackStatus,
+    MentionRow,
+    SegmentRow,
+    Upload,
+    UploadRowError,
+    Workspace,
+    as_naive_utc,
+)
+from app.schemas import (
+    EvidencePublic,
+    FeedbackDetail,
+    FeedbackPublic,
+    MentionPublic,
+    RowErrorPublic,
+    SegmentPublic,
+    UploadPublic,
+)
+from nlp.pii import PII_KINDS
+
+
+def check_pii_kinds(kinds: Sequence[str]) -> list[str]:
+    """Return the kinds in PII_KINDS order, or 422 naming the unknown ones and the valid ones."""
+    unknown = sorted(set(kinds) - set(PII_KINDS))
+    if unknown:
+        raise AppError(
+            422, "invalid_pii_kind", f"Unknown mask_pii kind(s): {', '.join(unknown)}. Valid: {', '.join(PII_KINDS)}"
+        )
+    return [kind for kind in PII_KINDS if kind in kinds]
+
+
+def create_workspace(*, session: Session, name: str, mask_pii: Sequence[str] | None = None) -> tuple[Workspace, str]:
+    """Create a workspace with its first API key; return both (the key is not stored, only its hash)."""
+    if session.scalar(select(Workspace.id).where(Workspace.name == name)) is not None:
+        raise AppError(409, "workspace_exists", f"A workspace named '{name}' already exists")
+    kinds = check_pii_kinds(PII_KINDS if mask_pii is None else mask_pii)
+    workspace = Workspace(name=name, mask_pii=kinds)
+    session.add(workspace)
+    session.flush()
+    key = create_api_key(session=session, workspace=workspace)
+    return workspace, key
+
+
+def create_api_key(*, session: Session, workspace: Workspace, name: str = "default") -> str:
+    """Issue a new API key for `workspace`; return it (shown once)."""
+    key = new_api_key()
+    session.add(ApiKey(workspace_id=workspace.id, name=name, prefix=key_prefix(key), key_hash=hash_api_key(key)))
+    session.flush()
+    return key
+
+
+def get_workspace_by_name(*, session: Session, name: str) -> Workspace | None:
+    """Return the workspace called `name`, if any."""
+    return session.scalar(select(Workspace).where(Workspace.name == name))
+
+
+@dataclass(frozen=True)
+class FeedbackFilters:
+    """Filters shared by feedback listing and analytics; mention-level ones must hold in the same mention."""
+
+    date_from: date | datetime | None = None
+    date_to: date | datetime | None = None
+    kind: Sequence[str] = ()
+    source: Sequence[str] = ()
+    channel: Sequence[str] = ()
+    segment: Sequence[str] = ()
+    language: Sequence[str] = ()
+    rating_min: float | None = None
+    rating_max: float | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    stage: Sequence[str] = ()
+    touchpoint: Sequence[str] = ()
+    polarity: Sequence[str] = ()
+    emotion: Sequence[str] = ()
+    q: str | None = None
+    status: Sequence[str] = ()
+
+    def feedback_conditions(self) -> list[ColumnElement[bool]]:
+        """Conditions on the feedback row itself."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.date_from is not None:
+            conditions.append(Feedback.created_at >= as_naive_utc(self.date_from))
+        if self.date_to is not None:
+            end = as_naive_utc(self.date_to)
+            if not isinstance(self.date_to, datetime):  # a date includes its whole day
+                conditions.append(Feedback.created_at < end + _ONE_DAY)
+            else:
+                conditions.append(Feedback.created_at <= end)
+        for column, values in (
+            (Feedback.kind, self.kind),
+            (Feedback.source, self.source),
+            (Feedback.channel, self.channel),
+            (Feedback.segment, self.segment),
+            (Feedback.language, self.language),
+            (Feedback.status, self.status),
+        ):
+            if values:
+                conditions.append(column.in_(list(values)))
+        if self.rating_min is not None:
+            conditions.append(Feedback.rating >= self.rating_min)
+        if self.rating_max is not None:
+            conditions.append(Feedback.rating <= self.rating_max)
+        meta = Feedback.__table__.c.metadata
+        for key, value in self.metadata.items():
+            conditions.append(meta[key].as_string() == value)
+        if self.q:
+            conditions.append(func.lower(Feedback.text).contains(self.q.lower()))
+        return conditions
+
+    def mention_conditions(self) -> list[ColumnElement[bool]]:
+        """Conditions on one mention of the feedback."""
+        conditions: list[ColumnElement[bool]] = []
+        for column, values in (
+            (MentionRow.stage, self.stage),
+            (MentionRow.touchpoint, self.touchpoint),
+            (MentionRow.polarity, self.polarity),
+            (MentionRow.emotion, self.emotion),
+        ):
+            if values:
+                conditions.append(column.in_(list(values)))
+        return conditions
+
+
+_ONE_DAY = timedelta(days=1)
+
+
+def encode_cursor(feedback_id: int) -> str:
+    """Return the opaque cursor that continues after `feedback_id`."""
+    return base64.urlsafe_b64encode(f"f:{feedback_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """Return the feedback id a cursor continues after, or 422."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = raw.partition(":")
+        if prefix != "f":
+            raise ValueError(raw)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+        raise AppError(422, "invalid_cursor", f"Invalid cursor '{cursor}': pass back a next_cursor value") from error
+
+
+def list_feedback(
+    *, session: Session, workspace_id: int, filters: FeedbackFilters, cursor: str | None, limit: int
+) -> tuple[list[Feedback], str | None]:
+    """Return one page of the workspace's feedback, newest first, and the cursor of the next page."""
+    query = select(Feedback).where(Feedback.workspace_id == workspace_id, *filters.feedback_conditions())
+    mention_conditions = filters.mention_conditions()
+    if mention_conditions:
+        query = query.where(exists().where(and_(MentionRow.feedback_id == Feedback.id, *mention_conditions)))
+    if cursor:
+        query = query.where(Feedback.id < decode_cursor(cursor))
+    rows = list(session.scalars(query.order_by(Feedback.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1].id) if more and rows else None
+
+
+def feedback_public(feedback: Feedback) -> FeedbackPublic:
+    """Return the API view of a feedback row."""
+    return FeedbackPublic.model_validate({**feedback.model_dump(exclude={"meta"}), "metadata": feedback.meta})
+
+
+def feedback_detail(*, session: Session, feedback: Feedback) -> FeedbackDetail:
+    """Return a feedback row with its segments and mentions."""
+    segments = session.scalars(
+        select(SegmentRow).where(SegmentRow.feedback_id == feedback.id).order_by(SegmentRow.position)
+    ).all()
+    mentions = session.scalars(
+        select(MentionRow).where(MentionRow.feedback_id == feedback.id).order_by(MentionRow.position)
+    ).all()
+    text = feedback.text
+    return FeedbackDetail(
+        **feedback_public(feedback).model_dump(),
+        segments=[
+            SegmentPublic(
+                text=text[s.start : s.end],
+                evidence=[EvidencePublic(**e) for e in s.evidence],
+                **s.model_dump(include=_SEGMENT_FIELDS),
+            )
+            for s in segments
+        ],
+        mentions=[MentionPublic(text=text[m.start : m.end], **m.model_dump(include=_MENTION_FIELDS)) for m in mentions],
+    )
+
+
+_SEGMENT_FIELDS = {
+    "start", "end", "stage", "stage_score", "touchpoint", "touchpoint_score", "sentiment", "polarity", "emotion",
+    "emotion_score",
+}  # fmt: skip
+_MENTION_FIELDS = {"stage", "touchpoint", "polarity", "sentiment", "emotion", "start", "end"}
+
+
+def delete_feedback(*, session: Session, feedback: Feedback) -> None:
+    """Erase a piece of feedback with its segments and mentions."""
+    session.execute(delete(SegmentRow).where(SegmentRow.feedback_id == feedback.id))
+    session.execute(delete(MentionRow).where(MentionRow.feedback_id == feedback.id))
+    session.execute(delete(Feedback).where(Feedback.id == feedback.id))
+
+
+def upload_public(*, session: Session, upload: Upload) -> UploadPublic:
+    """Return an upload job's state with its listed row errors and analysis progress."""
+    analysed = session.scalar(
+        select(func.count())
+        .select_from(Feedback)
+        .where(
+            Feedback.upload_id == upload.id,
+            Feedback.status.in_([FeedbackStatus.analysed.value, FeedbackStatus.failed.value]),
+        )
+    )
+    errors = session.scalars(
+        select(UploadRowError).where(UploadRowError.upload_id == upload.id).order_by(UploadRowError.line)
+    ).all()
+    rows_analysed = int(analysed or 0)
+    if upload.status in ("done", "failed"):
+        progress = 1.0
+    else:
+        reading = upload.bytes_read / upload.size_bytes if upload.size_bytes else 1.0
+        analysing = rows_analysed / upload.rows_stored if upload.rows_stored else 0.0
+        progress = round(min(0.5 * reading + 0.5 * analysing * reading, 0.99), 4)
+    data: dict[str, Any] = upload.model_dump()
+    return UploadPublic(
+        **data,
+        rows_analysed=rows_analysed,
+        progress=progress,
+        errors=[RowErrorPublic(line=e.line, column=e.column, reason=e.reason) for e in errors],
+        errors_listed=len(errors),
+    )

@@ -1,0 +1,42 @@
+"""The demo workspace: `data/demo/reviews.csv` stored and analysed before the service starts."""
+
+from __future__ import annotations
+
+import threading
+
+from app.core.config import ROOT, Settings
+from app.core.db import make_engine, session_scope, upgrade
+from app.crud import create_api_key, create_workspace, get_workspace_by_name
+from app.schemas import FeedbackCreate
+from app.services import store_feedback
+from app.uploads import UploadOptions, resolve_columns, row_to_item
+from app.worker import AnalysisWorker
+from nlp.pipeline import Pipeline, load_pipeline
+from nlp.readers import CsvExport, FeedbackRow
+
+DEMO_CSV = ROOT / "data" / "demo" / "reviews.csv"
+DEMO_WORKSPACE = "demo"
+
+
+def load_demo(settings: Settings) -> tuple[Pipeline, str]:
+    """Create the demo workspace if needed, store and analyse the demo reviews; return the pipeline and a new key."""
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        workspace = get_workspace_by_name(session=session, name=DEMO_WORKSPACE)
+        if workspace is None:
+            workspace, key = create_workspace(session=session, name=DEMO_WORKSPACE)
+        else:
+            key = create_api_key(session=session, workspace=workspace, name="demo")
+    with DEMO_CSV.open("rb") as stream:
+        export = CsvExport.open(stream)
+        columns = resolve_columns(export.header, {}, export.text_column)
+        items = [row_to_item(r, columns, UploadOptions()) for r in export.rows() if isinstance(r, FeedbackRow)]
+    with session_scope(engine) as session:
+        store_feedback(session=session, workspace=workspace, items=[i for i in items if isinstance(i, FeedbackCreate)])
+    pipeline = load_pipeline(settings.model)
+    worker = AnalysisWorker(engine, pipeline, settings, threading.Lock())
+    while worker.run_once():
+        pass
+    engine.dispose()
+    return pipeline, key

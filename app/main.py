@@ -1,0 +1,67 @@
+"""The FastAPI application factory: `create_app(settings)`; heavy things are made in `lifespan`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import metadata
+
+from fastapi import FastAPI
+
+from app.api.routes import analyze, feedback, health, uploads, workspaces
+from app.core.config import Settings
+from app.core.db import make_engine, upgrade
+from app.core.errors import ErrorBody, install_error_handlers
+from app.worker import Workers
+from nlp.pipeline import Pipeline, load_pipeline
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """Voice-of-customer text mining: feedback in, customer-journey mentions out.
+
+Every `/v1` call needs a workspace API key: `Authorization: Bearer KEY` (or `X-API-Key: KEY`).
+Every error has the same body: `{"detail": "...", "code": "snake_case_code"}` (plus `errors` where items failed).
+"""
+
+
+def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
+    """Build the service. `pipeline` may be given (tests share one); otherwise the configured model is loaded."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        if settings.auto_migrate:
+            upgrade(engine)
+        loaded = pipeline or load_pipeline(settings.model)
+        loaded.analyze(["Mise en route : livraison rapide mais SAV injoignable."])  # load the models now
+        app.state.engine, app.state.pipeline = engine, loaded
+        app.state.analysis_lock = threading.Lock()  # one analysis at a time: the CPU is shared anyway
+        app.state.workers = Workers(engine, loaded, settings, app.state.analysis_lock) if settings.run_worker else None
+        if app.state.workers is not None:
+            app.state.workers.start()
+        try:
+            yield
+        finally:
+            if app.state.workers is not None:
+                app.state.workers.stop()
+            engine.dispose()
+
+    try:
+        version = metadata.version("parcours")
+    except metadata.PackageNotFoundError:
+        version = "dev"
+    app = FastAPI(
+        title="Parcours",
+        version=version,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses={400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for module in (feedback, uploads, analyze, workspaces, health):
+        app.include_router(module.router)
+    return app

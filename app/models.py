@@ -1,0 +1,216 @@
+"""Database tables (SQLModel). The API's request and response shapes are in `app.schemas`."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Return the current UTC time as a naive datetime (the database convention here)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def as_naive_utc(value: datetime | date | None) -> datetime | None:
+    """Convert an aware datetime or a date to naive UTC; naive values are taken to be UTC already."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time())
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+class Kind(StrEnum):
+    """What a piece of feedback is."""
+
+    review = "review"
+    survey = "survey"
+    social = "social"
+
+
+class FeedbackStatus(StrEnum):
+    """Where a piece of feedback is in analysis."""
+
+    pending = "pending"
+    analysing = "analysing"
+    analysed = "analysed"
+    failed = "failed"
+
+
+class UploadStatus(StrEnum):
+    """Where an upload job is: queued, running (reading rows, then analysing them), done or failed."""
+
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+def _timestamp(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(DateTime(), nullable=nullable, index=index))
+
+
+# ---------------------------------------------------------------------------------------------------- tables
+
+
+class Workspace(SQLModel, table=True):
+    """One client or brand: its feedback, keys and settings are seen by nobody else."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, sa_column_kwargs={"unique": True})
+    mask_pii: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # bumped by every write that changes what analytics would answer (ETags, caches)
+    data_version: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(), nullable=False))
+
+
+class ApiKey(SQLModel, table=True):
+    """A workspace API key, stored as the SHA-256 of the key (the key itself is shown once)."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("workspace.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    name: str = Field(default="default", max_length=200)
+    prefix: str = Field(max_length=16)
+    key_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(), nullable=False))
+    last_used_at: datetime | None = _timestamp()
+    revoked_at: datetime | None = _timestamp()
+
+
+class Feedback(SQLModel, table=True):
+    """One piece of customer feedback as stored (text already masked) and its analysis status."""
+
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "dedup_key", name="uq_feedback_dedup"),
+        Index("ix_feedback_workspace_id_id", "workspace_id", "id"),
+        Index("ix_feedback_status_id", "status", "id"),
+        Index("ix_feedback_upload_status", "upload_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(sa_column=Column(Integer, ForeignKey("workspace.id", ondelete="CASCADE"), nullable=False))
+    dedup_key: str = Field(max_length=64)
+    external_id: str | None = Field(default=None, max_length=200)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    kind: str = Field(default=Kind.review, max_length=16)
+    source: str | None = Field(default=None, max_length=100)
+    channel: str | None = Field(default=None, max_length=100)
+    segment: str | None = Field(default=None, max_length=100)
+    language: str | None = Field(default=None, max_length=8)
+    rating: float | None = None
+    rating_scale: float | None = None
+    nps: int | None = None
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False))
+    created_at: datetime | None = _timestamp(index=True)
+    received_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(), nullable=False))
+    upload_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("upload.id", ondelete="SET NULL"), nullable=True)
+    )
+    status: str = Field(default=FeedbackStatus.pending, max_length=16)
+    lease_until: datetime | None = _timestamp()
+    analysed_at: datetime | None = _timestamp()
+    sentiment: float | None = None
+    model: str | None = Field(default=None, max_length=100)
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class SegmentRow(SQLModel, table=True):
+    """One analysed clause of a feedback text (offsets into the stored text)."""
+
+    __tablename__ = "segment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    feedback_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("feedback.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    workspace_id: int = Field(index=True)
+    position: int
+    start: int
+    end: int
+    stage: str | None = Field(default=None, max_length=64)
+    stage_score: float
+    touchpoint: str | None = Field(default=None, max_length=64)
+    touchpoint_score: float
+    sentiment: float
+    polarity: str = Field(max_length=16)
+    emotion: str = Field(max_length=32)
+    emotion_score: float
+    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class MentionRow(SQLModel, table=True):
+    """One moment of the journey found in a feedback text."""
+
+    __tablename__ = "mention"
+    __table_args__ = (Index("ix_mention_workspace_stage", "workspace_id", "stage"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feedback_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("feedback.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    workspace_id: int
+    position: int
+    stage: str = Field(max_length=64)
+    touchpoint: str = Field(max_length=64)
+    polarity: str = Field(max_length=16)
+    sentiment: float
+    emotion: str = Field(max_length=32)
+    start: int
+    end: int
+
+
+class Upload(SQLModel, table=True):
+    """A CSV upload job: the stored file, how to read it, and its counts (checkpointed as it goes)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("workspace.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    status: str = Field(default=UploadStatus.queued, max_length=16)
+    filename: str = Field(max_length=500)
+    stored_path: str = Field(max_length=1000)
+    size_bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sha256: str = Field(max_length=64)
+    kind: str = Field(default=Kind.review, max_length=16)
+    source: str | None = Field(default=None, max_length=100)
+    mapping: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    encoding: str | None = Field(default=None, max_length=32)
+    delimiter: str | None = Field(default=None, max_length=4)
+    columns: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    rows_read: int = 0
+    rows_stored: int = 0
+    rows_duplicate: int = 0
+    rows_failed: int = 0
+    bytes_read: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    last_line: int = 0  # checkpoint: every record starting at or before this line is counted above
+    reading_done: bool = False
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(), nullable=False))
+    started_at: datetime | None = _timestamp()
+    finished_at: datetime | None = _timestamp()
+    lease_until: datetime | None = _timestamp()
+
+
+class UploadRowError(SQLModel, table=True):
+    """One rejected row of an upload (the first `max_listed_errors` are kept; all are counted)."""
+
+    __tablename__ = "upload_error"
+
+    id: int | None = Field(default=None, primary_key=True)
+    upload_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("upload.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    line: int
+    column: str | None = Field(default=None, max_length=200)
+    reason: str = Field(sa_column=Column(Text, nullable=False))

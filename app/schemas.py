@@ -1,0 +1,258 @@
+"""The API's request and response shapes (database tables are in `app.models`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.models import Kind
+
+
+def _as_aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_aware)]
+
+
+MetadataValue = str | int | float | bool | None
+
+
+class FeedbackBase(BaseModel):
+    """Fields a client sends about one piece of feedback."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    external_id: str | None = Field(default=None, min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=20_000)
+    kind: Kind = Kind.review
+    source: str | None = Field(default=None, max_length=100)
+    channel: str | None = Field(default=None, max_length=100)
+    created_at: datetime | date | None = None
+    rating: float | None = Field(default=None, ge=0)
+    rating_scale: float | None = Field(default=None, gt=0)
+    nps: int | None = Field(default=None, ge=0, le=10)
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
+    segment: str | None = Field(default=None, max_length=100)
+    metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+
+
+class FeedbackCreate(FeedbackBase):
+    """One item of POST /v1/feedback."""
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text is blank")
+        return value
+
+    @model_validator(mode="after")
+    def _rating_within_scale(self) -> FeedbackCreate:
+        if self.rating is not None:
+            scale = self.rating_scale or 5.0
+            if self.rating > scale:
+                raise ValueError(f"rating {self.rating:g} is above rating_scale {scale:g}")
+            self.rating_scale = scale
+        return self
+
+
+class FeedbackBatch(BaseModel):
+    """The body of POST /v1/feedback: items are validated one by one (see FeedbackCreate)."""
+
+    items: list[Any] = Field(json_schema_extra={"items": {"$ref": "#/components/schemas/FeedbackCreate"}})
+
+
+class ItemResult(BaseModel):
+    """What happened to one valid item of a batch."""
+
+    index: int
+    id: int
+    status: str  # stored | duplicate
+
+
+class ItemError(BaseModel):
+    """Why one item of a batch was rejected."""
+
+    index: int
+    field: str | None
+    message: str
+
+
+class BatchResult(BaseModel):
+    """The answer to POST /v1/feedback."""
+
+    stored: int
+    duplicates: int
+    failed: int
+    items: list[ItemResult]
+    errors: list[ItemError]
+
+
+class EvidencePublic(BaseModel):
+    """A word that moved a segment's sentiment."""
+
+    text: str
+    start: int
+    end: int
+    weight: float
+
+
+class SegmentPublic(BaseModel):
+    """One analysed clause."""
+
+    text: str
+    start: int
+    end: int
+    stage: str | None
+    stage_score: float
+    touchpoint: str | None
+    touchpoint_score: float
+    sentiment: float
+    polarity: str
+    emotion: str
+    emotion_score: float
+    evidence: list[EvidencePublic]
+
+
+class MentionPublic(BaseModel):
+    """One moment of the journey with its text span."""
+
+    text: str
+    stage: str
+    touchpoint: str
+    polarity: str
+    sentiment: float
+    emotion: str
+    start: int
+    end: int
+
+
+class FeedbackPublic(BaseModel):
+    """A stored piece of feedback as the API shows it."""
+
+    id: int
+    external_id: str | None
+    text: str
+    kind: str
+    source: str | None
+    channel: str | None
+    segment: str | None
+    language: str | None
+    rating: float | None
+    rating_scale: float | None
+    nps: int | None
+    metadata: dict[str, Any]
+    created_at: UtcDatetime | None
+    received_at: UtcDatetime
+    upload_id: int | None
+    status: str
+    sentiment: float | None
+    model: str | None
+
+
+class FeedbackDetail(FeedbackPublic):
+    """A piece of feedback with its segments and mentions."""
+
+    segments: list[SegmentPublic]
+    mentions: list[MentionPublic]
+
+
+class FeedbacksPublic(BaseModel):
+    """A page of feedback; pass `next_cursor` as `cursor` for the next page (null: no more)."""
+
+    data: list[FeedbackPublic]
+    next_cursor: str | None
+
+
+class RowErrorPublic(BaseModel):
+    """A rejected CSV row: its line in the file (the header is line 1), the column and why."""
+
+    line: int
+    column: str | None
+    reason: str
+
+
+class UploadPublic(BaseModel):
+    """An upload job's state."""
+
+    id: int
+    status: str
+    filename: str
+    size_bytes: int
+    kind: str
+    source: str | None
+    encoding: str | None
+    delimiter: str | None
+    columns: dict[str, str]
+    rows_read: int
+    rows_stored: int
+    rows_duplicate: int
+    rows_failed: int
+    rows_analysed: int
+    progress: float
+    error: str | None
+    errors: list[RowErrorPublic]
+    errors_listed: int
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
+
+
+class WorkspacePublic(BaseModel):
+    """A workspace and its settings."""
+
+    id: int
+    name: str
+    mask_pii: list[str]
+    created_at: UtcDatetime
+
+
+class WorkspaceCreated(WorkspacePublic):
+    """A new workspace with its first API key (shown once, stored hashed)."""
+
+    api_key: str
+
+
+class WorkspaceCreate(BaseModel):
+    """The body of POST /admin/workspaces."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    mask_pii: list[str] | None = None
+
+
+class WorkspaceUpdate(BaseModel):
+    """The body of PATCH /v1/workspace."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mask_pii: list[str]
+
+
+class AnalyzeItem(BaseModel):
+    """One text for stateless analysis."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=20_000)
+    id: str | None = None
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
+
+
+class AnalyzeRequest(BaseModel):
+    """The body of POST /v1/analyze: `texts` (plain strings) or `items` (with id and language)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    texts: list[str] | None = None
+    items: list[AnalyzeItem] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> AnalyzeRequest:
+        if (self.texts is None) == (self.items is None):
+            raise ValueError("send exactly one of 'texts' or 'items'")
+        return self

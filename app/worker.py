@@ -1,0 +1,331 @@
+"""Background work off the request path: analysing pending feedback and reading uploaded CSV files.
+
+Both workers claim work with a lease in the database (`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL),
+so several service processes can share the queue, and work claimed by a process that died is taken up
+again once its lease has expired. Progress is committed batch by batch: a restart loses nothing that
+was acknowledged, and never stores a row twice (stored feedback is deduplicated by key).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.core.config import Settings
+from app.core.db import is_postgres, session_scope
+from app.core.errors import AppError
+from app.models import Feedback, FeedbackStatus, Upload, UploadRowError, UploadStatus, Workspace, utcnow
+from app.schemas import FeedbackCreate
+from app.services import mark_failed, store_analyses, store_feedback
+from app.uploads import UploadOptions, resolve_columns, row_to_item
+from nlp.errors import InputError
+from nlp.pipeline import Pipeline
+from nlp.readers import CsvExport, FeedbackRow, RowError
+
+logger = logging.getLogger(__name__)
+
+
+class _Loop:
+    """A daemon thread calling `step` until stopped; it sleeps when there is no work or until woken."""
+
+    def __init__(self, name: str, step: Callable[[], int], idle_seconds: float) -> None:
+        self.name, self.step, self.idle_seconds = name, step, idle_seconds
+        self._wake, self._stop = threading.Event(), threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                done = self.step()
+            except Exception:  # a worker must survive a bad batch or a lost database connection
+                logger.exception("%s: step failed; retrying", self.name)
+                done = 0
+            if not done:
+                self._wake.wait(self.idle_seconds)
+                self._wake.clear()
+
+
+class AnalysisWorker:
+    """Analyse pending feedback in batches and store segments and mentions."""
+
+    def __init__(self, engine: Engine, pipeline: Pipeline, settings: Settings, lock: threading.Lock) -> None:
+        self.engine, self.pipeline, self.settings, self.lock = engine, pipeline, settings, lock
+        self.model = pipeline.manifest.name + "-" + pipeline.manifest.version if pipeline.manifest else "custom"
+        self.loop = _Loop("parcours-analysis", self.run_once, settings.idle_poll_seconds)
+
+    def claim(self) -> list[tuple[int, str, str | None, int | None]]:
+        """Lease a batch of pending feedback (or feedback whose lease expired): (id, text, language, upload id)."""
+        now = utcnow()
+        with session_scope(self.engine) as session:
+            query = (
+                select(Feedback.id)
+                .where(
+                    or_(
+                        Feedback.status == FeedbackStatus.pending.value,
+                        and_(Feedback.status == FeedbackStatus.analysing.value, Feedback.lease_until < now),
+                    )
+                )
+                .order_by(Feedback.id)
+                .limit(self.settings.analysis_batch_size)
+            )
+            if is_postgres(self.engine):
+                query = query.with_for_update(skip_locked=True)
+            ids = list(session.scalars(query))
+            if not ids:
+                return []
+            session.execute(
+                update(Feedback)
+                .where(Feedback.id.in_(ids))
+                .values(
+                    status=FeedbackStatus.analysing.value,
+                    lease_until=now + timedelta(seconds=self.settings.lease_seconds),
+                )
+            )
+            rows = session.execute(
+                select(Feedback.id, Feedback.text, Feedback.language, Feedback.upload_id)
+                .where(Feedback.id.in_(ids))
+                .order_by(Feedback.id)
+            ).all()
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def run_once(self) -> int:
+        """Analyse one batch; return how many pieces of feedback were analysed."""
+        batch = self.claim()
+        if not batch:
+            return 0
+        ids = [str(feedback_id) for feedback_id, _, _, _ in batch]
+        texts = [text for _, text, _, _ in batch]
+        languages = [language for _, _, language, _ in batch]
+        try:
+            with self.lock:
+                analyses = self.pipeline.analyze(texts, ids=ids, languages=languages)
+        except Exception:  # isolate the text that breaks the pipeline; the others still get analysed
+            logger.exception("analysis of a batch failed; analysing its texts one by one")
+            analyses = []
+            for feedback_id, text, language, _ in batch:
+                try:
+                    with self.lock:
+                        analyses += self.pipeline.analyze([text], ids=[str(feedback_id)], languages=[language])
+                except Exception as error:
+                    with session_scope(self.engine) as session:
+                        mark_failed(session=session, feedback_id=feedback_id, error=f"{type(error).__name__}: {error}")
+        with session_scope(self.engine) as session:
+            written = store_analyses(session=session, analyses=analyses, model=self.model)
+            finish_uploads(session=session, upload_ids={u for _, _, _, u in batch if u is not None})
+        return len(written)
+
+
+def finish_uploads(*, session: Session, upload_ids: set[int]) -> None:
+    """Mark uploads done once all their rows are read and none of their feedback is waiting for analysis."""
+    for upload_id in sorted(upload_ids):
+        waiting = session.scalar(
+            select(func.count())
+            .select_from(Feedback)
+            .where(
+                Feedback.upload_id == upload_id,
+                Feedback.status.in_([FeedbackStatus.pending.value, FeedbackStatus.analysing.value]),
+            )
+        )
+        if not waiting:
+            session.execute(
+                update(Upload)
+                .where(
+                    Upload.id == upload_id,
+                    Upload.reading_done.is_(True),
+                    Upload.status == UploadStatus.running.value,
+                )
+                .values(status=UploadStatus.done.value, finished_at=utcnow(), lease_until=None)
+            )
+
+
+class UploadWorker:
+    """Read queued CSV uploads chunk by chunk into pending feedback, checkpointing counts with each chunk."""
+
+    def __init__(self, engine: Engine, settings: Settings, on_stored: Callable[[], None] = lambda: None) -> None:
+        self.engine, self.settings, self.on_stored = engine, settings, on_stored
+        self.loop = _Loop("parcours-uploads", self.run_once, settings.idle_poll_seconds)
+
+    def claim(self) -> int | None:
+        """Lease the oldest queued upload (or one whose reader died); return its id."""
+        now = utcnow()
+        with session_scope(self.engine) as session:
+            query = (
+                select(Upload.id)
+                .where(
+                    or_(
+                        Upload.status == UploadStatus.queued.value,
+                        and_(
+                            Upload.status == UploadStatus.running.value,
+                            Upload.reading_done.is_(False),
+                            Upload.lease_until < now,
+                        ),
+                    )
+                )
+                .order_by(Upload.id)
+                .limit(1)
+            )
+            if is_postgres(self.engine):
+                query = query.with_for_update(skip_locked=True)
+            upload_id = session.scalar(query)
+            if upload_id is None:
+                return None
+            session.execute(
+                update(Upload)
+                .where(Upload.id == upload_id)
+                .values(
+                    status=UploadStatus.running.value,
+                    lease_until=now + timedelta(seconds=self.settings.lease_seconds),
+                    started_at=func.coalesce(Upload.started_at, now),
+                )
+            )
+            return int(upload_id)
+
+    def run_once(self) -> int:
+        """Read one upload to its end (or until stopped); return 1 if there was one."""
+        upload_id = self.claim()
+        if upload_id is None:
+            return 0
+        self.process(upload_id)
+        return 1
+
+    def _fail(self, upload_id: int, message: str) -> None:
+        with session_scope(self.engine) as session:
+            session.execute(
+                update(Upload)
+                .where(Upload.id == upload_id)
+                .values(status=UploadStatus.failed.value, error=message, finished_at=utcnow(), lease_until=None)
+            )
+
+    def process(self, upload_id: int) -> None:
+        """Read an upload from its checkpoint on, storing rows and errors chunk by chunk."""
+        with session_scope(self.engine) as session:
+            upload = session.get(Upload, upload_id)
+            assert upload is not None
+            workspace = session.get(Workspace, upload.workspace_id)
+            assert workspace is not None
+        path = Path(upload.stored_path)
+        if not path.exists():
+            self._fail(upload_id, f"The uploaded file is gone from {path}; upload it again")
+            return
+        with path.open("rb") as stream:
+            try:
+                export = CsvExport.open(stream, text_column=upload.mapping.get("text"))
+                columns = resolve_columns(export.header, upload.mapping, export.text_column)
+            except (InputError, AppError) as error:
+                self._fail(upload_id, str(error.detail if isinstance(error, AppError) else error))
+                return
+            options = UploadOptions(**upload.options)
+            with session_scope(self.engine) as session:
+                session.execute(
+                    update(Upload)
+                    .where(Upload.id == upload_id)
+                    .values(encoding=export.encoding, delimiter=export.delimiter, columns=columns)
+                )
+            chunk: list[FeedbackRow | RowError] = []
+            for record in export.rows():
+                if record.line <= upload.last_line:
+                    continue  # counted before a restart
+                chunk.append(record)
+                if len(chunk) >= self.settings.upload_chunk_rows:
+                    self._store_chunk(upload, workspace, columns, options, chunk, export.position())
+                    chunk = []
+                    if self.loop.stopping:
+                        return  # the lease expires and the next start resumes from the checkpoint
+            self._store_chunk(upload, workspace, columns, options, chunk, export.position(), last=True)
+
+    def _store_chunk(
+        self,
+        upload: Upload,
+        workspace: Workspace,
+        columns: dict[str, str],
+        options: UploadOptions,
+        chunk: list[FeedbackRow | RowError],
+        position: int,
+        last: bool = False,
+    ) -> None:
+        items: list[FeedbackCreate] = []
+        errors: list[RowError] = []
+        for record in chunk:
+            parsed = row_to_item(record, columns, options) if isinstance(record, FeedbackRow) else record
+            if isinstance(parsed, RowError):
+                errors.append(parsed)
+            else:
+                items.append(parsed)
+        with session_scope(self.engine) as session:
+            stored = store_feedback(session=session, workspace=workspace, items=items, upload_id=upload.id)
+            new = sum(s.created for s in stored)
+            listed = session.scalar(
+                select(func.count()).select_from(UploadRowError).where(UploadRowError.upload_id == upload.id)
+            )
+            room = max(self.settings.max_listed_errors - int(listed or 0), 0)
+            if errors and room:
+                session.execute(
+                    insert(UploadRowError),
+                    [
+                        {"upload_id": upload.id, "line": e.line, "column": e.column, "reason": e.reason}
+                        for e in errors[:room]
+                    ],
+                )
+            values: dict[str, object] = {
+                "rows_read": Upload.rows_read + len(chunk),
+                "rows_stored": Upload.rows_stored + new,
+                "rows_duplicate": Upload.rows_duplicate + len(stored) - new,
+                "rows_failed": Upload.rows_failed + len(errors),
+                "bytes_read": position,
+                "lease_until": utcnow() + timedelta(seconds=self.settings.lease_seconds),
+            }
+            if chunk:
+                values["last_line"] = chunk[-1].line
+            if last:
+                values["reading_done"] = True
+                values["bytes_read"] = upload.size_bytes
+            session.execute(update(Upload).where(Upload.id == upload.id).values(**values))
+            if last:
+                finish_uploads(session=session, upload_ids={upload.id})
+        if new:
+            self.on_stored()
+
+
+class Workers:
+    """The service's background workers, started and stopped with it."""
+
+    def __init__(self, engine: Engine, pipeline: Pipeline, settings: Settings, lock: threading.Lock) -> None:
+        self.analysis = AnalysisWorker(engine, pipeline, settings, lock)
+        self.uploads = UploadWorker(engine, settings, on_stored=self.analysis.loop.wake)
+
+    def start(self) -> None:
+        self.analysis.loop.start()
+        self.uploads.loop.start()
+
+    def wake(self) -> None:
+        """Tell the workers new work is waiting."""
+        self.analysis.loop.wake()
+        self.uploads.loop.wake()
+
+    def stop(self) -> None:
+        self.uploads.loop.stop()
+        self.analysis.loop.stop()
