@@ -31,9 +31,20 @@ def _fold_char(ch: str) -> str:
     return base[0] if base else ch
 
 
+class _FoldTable(dict[int, str]):
+    """A str.translate table that folds each character the first time it is seen, then remembers it."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = _fold_char(chr(code))
+        return folded
+
+
+_FOLD = _FoldTable()
+
+
 def _fold(text: str) -> str:
     """Lower-case and strip accents character by character (offsets kept): 'DÉÇU' and 'decu' match."""
-    return "".join(_fold_char(ch) for ch in text)
+    return text.translate(_FOLD)
 
 
 # Light inflection folding, tried only when a term is not found as written: "excellents", "copieuses",
@@ -61,12 +72,19 @@ class _Language:
     negators: frozenset[str]
     modifiers: dict[str, float]
     stemmed: dict[tuple[str, ...], float]
+    starts: frozenset[str]  # first words of the entries, as written and inflection-folded
 
-    def lookup(self, key: tuple[str, ...], language: str) -> float | None:
-        """Return the weight of a token sequence as written, else of its inflection-folded form."""
-        if key in self.entries:
-            return self.entries[key]
-        return self.stemmed.get(tuple(_stem(w, language) for w in key))
+    def match(self, words: list[str], stems: list[str], i: int) -> tuple[int, float] | None:
+        """Return (size, weight) of the longest entry starting at word `i`, as written or inflection-folded."""
+        if words[i] not in self.starts and stems[i] not in self.starts:
+            return None
+        for size in range(min(self.longest, len(words) - i), 0, -1):
+            weight = self.entries.get(tuple(words[i : i + size]))
+            if weight is None:
+                weight = self.stemmed.get(tuple(stems[i : i + size]))
+            if weight is not None:
+                return size, weight
+        return None
 
 
 class SentimentLexicon:
@@ -97,7 +115,10 @@ class SentimentLexicon:
                 folded = tuple(_stem(w, language) for w in key)
                 stemmed[folded] = value if stemmed.get(folded, value) * value > 0 else 0.0
             stemmed = {k: v for k, v in stemmed.items() if v}
-            languages[language] = _Language(entries, max(map(len, entries), default=1), negators, scale, stemmed)
+            starts = frozenset(k[0] for k in entries) | frozenset(k[0] for k in stemmed)
+            languages[language] = _Language(
+                entries, max(map(len, entries), default=1), negators, scale, stemmed, starts
+            )
         return cls(languages)
 
     def evidence(self, text: str, language: str) -> list[Evidence]:
@@ -108,18 +129,14 @@ class SentimentLexicon:
         folded = _fold(text)
         tokens = [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(folded)]
         words = [t for t, _, _ in tokens]
+        stems = [_stem(w, language) for w in words]
         found: list[Evidence] = []
         scope_start = 0  # negation and modifiers never reach across punctuation or an earlier match
         i = 0
         while i < len(tokens):
             if not words[i][0].isalnum() and words[i] not in rules.entries and (words[i],) not in rules.entries:
                 scope_start = i + 1
-            match = None
-            for size in range(min(rules.longest, len(tokens) - i), 0, -1):
-                weight = rules.lookup(tuple(words[i : i + size]), language)
-                if weight is not None:
-                    match = (size, weight)
-                    break
+            match = rules.match(words, stems, i)
             if match is None:
                 i += 1
                 continue
