@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlmodel import Session
 
 from app.core.errors import AppError
@@ -94,16 +94,21 @@ class FeedbackFilters:
     status: Sequence[str] = ()
 
     def feedback_conditions(self) -> list[ColumnElement[bool]]:
-        """Conditions on the feedback row itself."""
+        """Conditions on the feedback row itself.
+
+        The date of a piece of feedback is when it was written (`created_at`), else when it was received;
+        ratings compare on a 5-point scale whatever scale each was given on.
+        """
         conditions: list[ColumnElement[bool]] = []
+        when = func.coalesce(Feedback.created_at, Feedback.received_at)
         if self.date_from is not None:
-            conditions.append(Feedback.created_at >= as_naive_utc(self.date_from))
+            conditions.append(when >= as_naive_utc(self.date_from))
         if self.date_to is not None:
             end = as_naive_utc(self.date_to)
             if not isinstance(self.date_to, datetime):  # a date includes its whole day
-                conditions.append(Feedback.created_at < end + _ONE_DAY)
+                conditions.append(when < end + _ONE_DAY)
             else:
-                conditions.append(Feedback.created_at <= end)
+                conditions.append(when <= end)
         for column, values in (
             (Feedback.kind, self.kind),
             (Feedback.source, self.source),
@@ -114,10 +119,11 @@ class FeedbackFilters:
         ):
             if values:
                 conditions.append(column.in_(list(values)))
+        rating = Feedback.rating * 5.0 / func.coalesce(Feedback.rating_scale, 5.0)
         if self.rating_min is not None:
-            conditions.append(Feedback.rating >= self.rating_min)
+            conditions.append(rating >= self.rating_min)
         if self.rating_max is not None:
-            conditions.append(Feedback.rating <= self.rating_max)
+            conditions.append(rating <= self.rating_max)
         meta = Feedback.__table__.c.metadata
         for key, value in self.metadata.items():
             conditions.append(meta[key].as_string() == value)
@@ -208,13 +214,6 @@ _SEGMENT_FIELDS = {
     "emotion_score",
 }  # fmt: skip
 _MENTION_FIELDS = {"stage", "touchpoint", "polarity", "sentiment", "emotion", "start", "end"}
-
-
-def delete_feedback(*, session: Session, feedback: Feedback) -> None:
-    """Erase a piece of feedback with its segments and mentions."""
-    session.execute(delete(SegmentRow).where(SegmentRow.feedback_id == feedback.id))
-    session.execute(delete(MentionRow).where(MentionRow.feedback_id == feedback.id))
-    session.execute(delete(Feedback).where(Feedback.id == feedback.id))
 
 
 def upload_public(*, session: Session, upload: Upload) -> UploadPublic:

@@ -10,7 +10,8 @@ from importlib import metadata
 
 from fastapi import FastAPI
 
-from app.api.routes import analyze, feedback, health, uploads, workspaces
+from app.api.cache import ResponseCache
+from app.api.routes import analyze, feedback, health, journey, uploads, workspaces
 from app.core.config import Settings
 from app.core.db import make_engine, upgrade
 from app.core.errors import ErrorBody, install_error_handlers
@@ -38,6 +39,11 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         loaded = pipeline or load_pipeline(settings.model)
         loaded.analyze(["Mise en route : livraison rapide mais SAV injoignable."])  # load the models now
         app.state.engine, app.state.pipeline = engine, loaded
+        manifest = loaded.manifest
+        app.state.model_tag = (
+            f"{manifest.name}-{manifest.version}-{manifest.training_data_sha256[:8]}" if manifest else "custom"
+        )
+        app.state.response_cache = ResponseCache()
         app.state.analysis_lock = threading.Lock()  # one analysis at a time: the CPU is shared anyway
         app.state.workers = Workers(engine, loaded, settings, app.state.analysis_lock) if settings.run_worker else None
         if app.state.workers is not None:
@@ -62,6 +68,6 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (feedback, uploads, analyze, workspaces, health):
+    for module in (feedback, uploads, analyze, journey, workspaces, health):
         app.include_router(module.router)
     return app

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -152,7 +152,10 @@ class MentionRow(SQLModel, table=True):
     """One moment of the journey found in a feedback text."""
 
     __tablename__ = "mention"
-    __table_args__ = (Index("ix_mention_workspace_stage", "workspace_id", "stage"),)
+    __table_args__ = (
+        Index("ix_mention_workspace_stage", "workspace_id", "stage"),
+        Index("ix_mention_workspace_day", "workspace_id", "day"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     feedback_id: int = Field(
@@ -167,6 +170,62 @@ class MentionRow(SQLModel, table=True):
     emotion: str = Field(max_length=32)
     start: int
     end: int
+    # the feedback's own attributes, copied so that analytics filter and group one table
+    day: date = Field(sa_column=Column(Date, nullable=False))
+    kind: str = Field(default=Kind.review, max_length=16)
+    source: str | None = Field(default=None, max_length=100)
+    channel: str | None = Field(default=None, max_length=100)
+    segment: str | None = Field(default=None, max_length=100)
+    language: str | None = Field(default=None, max_length=8)
+    rating: float | None = None  # on a 5-point scale
+    nps: int | None = None
+
+
+ALL = "*"  # the rollup's "any touchpoint" / "any emotion"
+
+
+class JourneyRollup(SQLModel, table=True):
+    """Mentions added up per day, stage, touchpoint and emotion; kept up to date with every analysis.
+
+    Rows whose touchpoint (emotion) is ALL hold the totals over every touchpoint (emotion), so that
+    `feedback` (distinct feedback with such a mention) stays exact at each level.
+    """
+
+    __tablename__ = "journey_rollup"
+
+    workspace_id: int = Field(primary_key=True)
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    stage: str = Field(primary_key=True, max_length=64)
+    touchpoint: str = Field(primary_key=True, max_length=64)
+    emotion: str = Field(primary_key=True, max_length=32)
+    mentions: int = 0
+    feedback: int = 0
+    sentiment_sum: float = 0.0
+    sentiment_sq: float = 0.0
+    irritant: int = 0
+    delight: int = 0
+    neutral: int = 0
+
+
+class TopicModel(SQLModel, table=True):
+    """The topics of one slice of a workspace's mentions (stage, polarity), computed in the background."""
+
+    __tablename__ = "topic_model"
+    __table_args__ = (UniqueConstraint("workspace_id", "slice", name="uq_topic_model_slice"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("workspace.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    slice: str = Field(max_length=200)
+    status: str = Field(default="queued", max_length=16)  # queued, computing, done, failed
+    data_version: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    requested_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(), nullable=False))
+    started_at: datetime | None = _timestamp()
+    finished_at: datetime | None = _timestamp()
+    lease_until: datetime | None = _timestamp()
 
 
 class Upload(SQLModel, table=True):

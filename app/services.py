@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,17 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from app.models import Feedback, FeedbackStatus, MentionRow, SegmentRow, Workspace, as_naive_utc, utcnow
+from app.models import (
+    ALL,
+    Feedback,
+    FeedbackStatus,
+    JourneyRollup,
+    MentionRow,
+    SegmentRow,
+    Workspace,
+    as_naive_utc,
+    utcnow,
+)
 from app.schemas import FeedbackCreate
 from nlp.pii import PiiMasker
 from nlp.types import Analysis
@@ -117,33 +128,99 @@ def text_sentiment(analysis: Analysis) -> float | None:
     return round(sum(m.sentiment * n for m, n in zip(analysis.mentions, lengths, strict=True)) / sum(lengths), 4)
 
 
-def store_analyses(
-    *, session: Session, analyses: Sequence[Analysis], model: str, claimed_until: dict[int, datetime] | None = None
-) -> list[int]:
-    """Write segments and mentions of analysed feedback and mark it analysed; return the ids written.
+def _rollup_deltas(mentions: Sequence[dict[str, Any]], sign: int) -> list[dict[str, Any]]:
+    """Add mentions up at every rollup level (touchpoint and emotion each as given and as ALL)."""
+    cells: dict[tuple[Any, ...], dict[str, Any]] = {}
+    feedback: dict[tuple[Any, ...], set[int]] = defaultdict(set)
+    for m in mentions:
+        for touchpoint in (m["touchpoint"], ALL):
+            for emotion in (m["emotion"], ALL):
+                key = (m["workspace_id"], m["day"], m["stage"], touchpoint, emotion)
+                cell = cells.setdefault(
+                    key,
+                    dict(zip(_ROLLUP_KEY, key, strict=True))
+                    | {"mentions": 0, "sentiment_sum": 0.0, "sentiment_sq": 0.0, "irritant": 0, "delight": 0,
+                       "neutral": 0},
+                )  # fmt: skip
+                cell["mentions"] += sign
+                cell["sentiment_sum"] += sign * m["sentiment"]
+                cell["sentiment_sq"] += sign * m["sentiment"] ** 2
+                cell[m["polarity"]] += sign
+                feedback[key].add(m["feedback_id"])
+    for key, cell in cells.items():
+        cell["feedback"] = sign * len(feedback[key])
+    return list(cells.values())
 
-    Feedback deleted while it was being analysed is skipped (its analysis is dropped, not resurrected).
+
+_ROLLUP_KEY = ("workspace_id", "day", "stage", "touchpoint", "emotion")
+_ROLLUP_MEASURES = ("mentions", "feedback", "sentiment_sum", "sentiment_sq", "irritant", "delight", "neutral")
+
+
+def update_rollup(*, session: Session, mentions: Sequence[dict[str, Any]], sign: int = 1) -> None:
+    """Add (sign=1) or remove (sign=-1) mentions from the journey rollup, in the caller's transaction."""
+    deltas = _rollup_deltas(mentions, sign)
+    if not deltas:
+        return
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    table = JourneyRollup.__table__
+    statement = module.insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(_ROLLUP_KEY),
+        set_={m: table.c[m] + statement.excluded[m] for m in _ROLLUP_MEASURES},
+    )
+    session.execute(statement, sorted(deltas, key=lambda d: tuple(str(d[k]) for k in _ROLLUP_KEY)))
+    if sign < 0:
+        session.execute(delete(table).where(table.c.mentions <= 0))
+
+
+def mention_attributes(feedback: Feedback | Any) -> dict[str, Any]:
+    """The feedback attributes copied onto each of its mentions (analytics filter on them)."""
+    when = feedback.created_at or feedback.received_at
+    rating = feedback.rating * 5.0 / (feedback.rating_scale or 5.0) if feedback.rating is not None else None
+    return {
+        "day": when.date(),
+        "kind": feedback.kind,
+        "source": feedback.source,
+        "channel": feedback.channel,
+        "segment": feedback.segment,
+        "language": feedback.language,
+        "rating": rating,
+        "nps": feedback.nps,
+    }
+
+
+def store_analyses(*, session: Session, analyses: Sequence[Analysis], model: str, lease: datetime) -> list[int]:
+    """Write segments, mentions and rollup of analysed feedback and mark it analysed; return the ids written.
+
+    Only feedback still claimed with `lease` is written: feedback deleted meanwhile, or taken over by another
+    worker after this lease expired, is skipped (never resurrected, never counted twice).
     """
     ids = [int(a.id) for a in analyses]
     rows = session.execute(
-        select(Feedback.id, Feedback.workspace_id).where(Feedback.id.in_(ids)).with_for_update()
-    ).all()
-    workspace_of = dict(rows)
-    kept = [a for a in analyses if int(a.id) in workspace_of]
+        select(Feedback)
+        .where(
+            Feedback.id.in_(ids),
+            Feedback.status == FeedbackStatus.analysing.value,
+            Feedback.lease_until == lease,
+        )
+        .with_for_update()
+    ).scalars()
+    feedback_of = {f.id: f for f in rows}
+    kept = [a for a in analyses if int(a.id) in feedback_of]
     if not kept:
         return []
-    kept_ids = [int(a.id) for a in kept]
-    session.execute(delete(SegmentRow).where(SegmentRow.feedback_id.in_(kept_ids)))
-    session.execute(delete(MentionRow).where(MentionRow.feedback_id.in_(kept_ids)))
-    segments, mentions = [], []
+    segments, mentions, updates = [], [], []
+    now = utcnow()
     for analysis in kept:
-        feedback_id = int(analysis.id)
-        workspace_id = workspace_of[feedback_id]
+        feedback = feedback_of[int(analysis.id)]
+        language = feedback.language or analysis.language
+        attributes = mention_attributes(feedback) | {"language": language}
         for position, s in enumerate(analysis.segments):
             segments.append(
                 {
-                    "feedback_id": feedback_id,
-                    "workspace_id": workspace_id,
+                    "feedback_id": feedback.id,
+                    "workspace_id": feedback.workspace_id,
                     "position": position,
                     "start": s.start,
                     "end": s.end,
@@ -161,8 +238,8 @@ def store_analyses(
         for position, m in enumerate(analysis.mentions):
             mentions.append(
                 {
-                    "feedback_id": feedback_id,
-                    "workspace_id": workspace_id,
+                    "feedback_id": feedback.id,
+                    "workspace_id": feedback.workspace_id,
                     "position": position,
                     "stage": m.stage,
                     "touchpoint": m.touchpoint,
@@ -171,29 +248,40 @@ def store_analyses(
                     "emotion": m.emotion,
                     "start": m.start,
                     "end": m.end,
+                    **attributes,
                 }
             )
+        updates.append(
+            {
+                "id": feedback.id,
+                "status": FeedbackStatus.analysed.value,
+                "language": language,
+                "sentiment": text_sentiment(analysis),
+                "analysed_at": now,
+                "lease_until": None,
+                "model": model,
+                "error": None,
+            }
+        )
     if segments:
         session.execute(insert(SegmentRow), segments)
     if mentions:
         session.execute(insert(MentionRow), mentions)
-    now = utcnow()
-    for analysis in kept:
-        session.execute(
-            update(Feedback)
-            .where(Feedback.id == int(analysis.id))
-            .values(
-                status=FeedbackStatus.analysed.value,
-                language=analysis.language,
-                sentiment=text_sentiment(analysis),
-                analysed_at=now,
-                lease_until=None,
-                model=model,
-                error=None,
-            )
-        )
-    bump_version(session=session, workspace_ids=list(workspace_of.values()))
-    return kept_ids
+        update_rollup(session=session, mentions=mentions)
+    session.execute(update(Feedback), updates)
+    bump_version(session=session, workspace_ids=[f.workspace_id for f in feedback_of.values()])
+    return [u["id"] for u in updates]
+
+
+def erase_feedback(*, session: Session, feedback: Feedback) -> None:
+    """Delete a piece of feedback with its segments and mentions, and take its mentions out of the rollup."""
+    table = MentionRow.__table__
+    mentions = [dict(row._mapping) for row in session.execute(select(table).where(table.c.feedback_id == feedback.id))]
+    update_rollup(session=session, mentions=mentions, sign=-1)
+    session.execute(delete(SegmentRow).where(SegmentRow.feedback_id == feedback.id))
+    session.execute(delete(MentionRow).where(MentionRow.feedback_id == feedback.id))
+    session.execute(delete(Feedback).where(Feedback.id == feedback.id))
+    bump_version(session=session, workspace_ids=[feedback.workspace_id])
 
 
 def mark_failed(*, session: Session, feedback_id: int, error: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import and_, func, insert, or_, select, update
@@ -77,9 +77,13 @@ class AnalysisWorker:
         self.model = pipeline.manifest.name + "-" + pipeline.manifest.version if pipeline.manifest else "custom"
         self.loop = _Loop("parcours-analysis", self.run_once, settings.idle_poll_seconds)
 
-    def claim(self) -> list[tuple[int, str, str | None, int | None]]:
-        """Lease a batch of pending feedback (or feedback whose lease expired): (id, text, language, upload id)."""
+    def claim(self) -> tuple[datetime, list[tuple[int, str, str | None, int | None]]]:
+        """Lease a batch of pending feedback (or feedback whose lease expired).
+
+        Return the lease (it identifies this claim) and the (id, text, language, upload id) of each row.
+        """
         now = utcnow()
+        lease = now + timedelta(seconds=self.settings.lease_seconds)
         with session_scope(self.engine) as session:
             query = (
                 select(Feedback.id)
@@ -96,25 +100,22 @@ class AnalysisWorker:
                 query = query.with_for_update(skip_locked=True)
             ids = list(session.scalars(query))
             if not ids:
-                return []
+                return lease, []
             session.execute(
                 update(Feedback)
                 .where(Feedback.id.in_(ids))
-                .values(
-                    status=FeedbackStatus.analysing.value,
-                    lease_until=now + timedelta(seconds=self.settings.lease_seconds),
-                )
+                .values(status=FeedbackStatus.analysing.value, lease_until=lease)
             )
             rows = session.execute(
                 select(Feedback.id, Feedback.text, Feedback.language, Feedback.upload_id)
                 .where(Feedback.id.in_(ids))
                 .order_by(Feedback.id)
             ).all()
-        return [(r[0], r[1], r[2], r[3]) for r in rows]
+        return lease, [(r[0], r[1], r[2], r[3]) for r in rows]
 
     def run_once(self) -> int:
         """Analyse one batch; return how many pieces of feedback were analysed."""
-        batch = self.claim()
+        lease, batch = self.claim()
         if not batch:
             return 0
         ids = [str(feedback_id) for feedback_id, _, _, _ in batch]
@@ -134,7 +135,7 @@ class AnalysisWorker:
                     with session_scope(self.engine) as session:
                         mark_failed(session=session, feedback_id=feedback_id, error=f"{type(error).__name__}: {error}")
         with session_scope(self.engine) as session:
-            written = store_analyses(session=session, analyses=analyses, model=self.model)
+            written = store_analyses(session=session, analyses=analyses, model=self.model, lease=lease)
             finish_uploads(session=session, upload_ids={u for _, _, _, u in batch if u is not None})
         return len(written)
 
@@ -314,12 +315,16 @@ class Workers:
     """The service's background workers, started and stopped with it."""
 
     def __init__(self, engine: Engine, pipeline: Pipeline, settings: Settings, lock: threading.Lock) -> None:
+        from app.topics import TopicWorker
+
         self.analysis = AnalysisWorker(engine, pipeline, settings, lock)
         self.uploads = UploadWorker(engine, settings, on_stored=self.analysis.loop.wake)
+        self.topics = TopicWorker(engine, pipeline, settings, lock)
 
     def start(self) -> None:
         self.analysis.loop.start()
         self.uploads.loop.start()
+        self.topics.loop.start()
 
     def wake(self) -> None:
         """Tell the workers new work is waiting."""
@@ -329,3 +334,4 @@ class Workers:
     def stop(self) -> None:
         self.uploads.loop.stop()
         self.analysis.loop.stop()
+        self.topics.loop.stop()

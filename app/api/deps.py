@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from sqlalchemy import select, update
 from sqlmodel import Session
 
@@ -15,6 +15,7 @@ from app.core.config import Settings
 from app.core.db import reader, session_scope
 from app.core.errors import AppError, NotFound
 from app.core.security import hash_api_key, same_secret
+from app.crud import FeedbackFilters
 from app.models import ApiKey, Feedback, Upload, Workspace, utcnow
 from app.worker import Workers
 from nlp.pipeline import Pipeline
@@ -131,3 +132,57 @@ def valid_upload(upload_id: int, workspace: WorkspaceDep, session: SessionDep) -
 
 FeedbackDep = Annotated[Feedback, Depends(valid_feedback)]
 UploadDep = Annotated[Upload, Depends(valid_upload)]
+
+
+def _metadata_pairs(values: list[str]) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, sep, wanted = value.partition("=")
+        if not sep or not key:
+            raise AppError(422, "invalid_filter", f"metadata filter '{value}' must be key=value")
+        pairs[key] = wanted
+    return pairs
+
+
+def feedback_filters(
+    date_from: Annotated[date | datetime | None, Query(description="Feedback written on or after (ISO date).")] = None,
+    date_to: Annotated[date | datetime | None, Query(description="Feedback written on or before (ISO date).")] = None,
+    kind: Annotated[list[str], Query(description="review, survey or social (repeat for several).")] = [],  # noqa: B006
+    source: Annotated[list[str], Query()] = [],  # noqa: B006
+    channel: Annotated[list[str], Query()] = [],  # noqa: B006
+    segment: Annotated[list[str], Query()] = [],  # noqa: B006
+    language: Annotated[list[str], Query()] = [],  # noqa: B006
+    rating_min: Annotated[float | None, Query(description="Lowest rating, on a 5-point scale.")] = None,
+    rating_max: Annotated[float | None, Query(description="Highest rating, on a 5-point scale.")] = None,
+    metadata: Annotated[list[str], Query(description="key=value on the item's metadata (repeat for several).")] = [],  # noqa: B006
+    stage: Annotated[list[str], Query(description="Feedback with a mention at this stage.")] = [],  # noqa: B006
+    touchpoint: Annotated[list[str], Query()] = [],  # noqa: B006
+    polarity: Annotated[list[str], Query(description="irritant, delight or neutral.")] = [],  # noqa: B006
+    emotion: Annotated[list[str], Query()] = [],  # noqa: B006
+    q: Annotated[str | None, Query(description="Text search (case-insensitive substring).", max_length=200)] = None,
+) -> FeedbackFilters:
+    """Read the shared feedback filters from the query string."""
+    if date_from and date_to and str(date_from) > str(date_to):
+        raise AppError(422, "invalid_filter", f"date_from {date_from} is after date_to {date_to}")
+    if rating_min is not None and rating_max is not None and rating_min > rating_max:
+        raise AppError(422, "invalid_filter", f"rating_min {rating_min} is above rating_max {rating_max}")
+    return FeedbackFilters(
+        date_from=date_from,
+        date_to=date_to,
+        kind=kind,
+        source=source,
+        channel=channel,
+        segment=segment,
+        language=language,
+        rating_min=rating_min,
+        rating_max=rating_max,
+        metadata=_metadata_pairs(metadata),
+        stage=stage,
+        touchpoint=touchpoint,
+        polarity=polarity,
+        emotion=emotion,
+        q=q,
+    )
+
+
+FiltersDep = Annotated[FeedbackFilters, Depends(feedback_filters)]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import ValidationError
 
-from app.api.deps import FeedbackDep, SessionDep, SettingsDep, WorkersDep, WorkspaceDep
+from app.api.deps import FeedbackDep, FiltersDep, SessionDep, SettingsDep, WorkersDep, WorkspaceDep
 from app.core.errors import AppError, validation_errors
-from app.crud import FeedbackFilters, delete_feedback, feedback_detail, feedback_public, list_feedback
+from app.crud import feedback_detail, feedback_public, list_feedback
 from app.schemas import (
     BatchResult,
     FeedbackBatch,
@@ -20,63 +19,9 @@ from app.schemas import (
     ItemError,
     ItemResult,
 )
-from app.services import store_feedback
+from app.services import erase_feedback, store_feedback
 
 router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
-
-
-def _metadata_pairs(values: list[str]) -> dict[str, str]:
-    pairs = {}
-    for value in values:
-        key, sep, wanted = value.partition("=")
-        if not sep or not key:
-            raise AppError(422, "invalid_filter", f"metadata filter '{value}' must be key=value")
-        pairs[key] = wanted
-    return pairs
-
-
-def feedback_filters(
-    date_from: Annotated[date | datetime | None, Query(description="Feedback written on or after (ISO date).")] = None,
-    date_to: Annotated[date | datetime | None, Query(description="Feedback written on or before (ISO date).")] = None,
-    kind: Annotated[list[str], Query(description="review, survey or social (repeat for several).")] = [],  # noqa: B006
-    source: Annotated[list[str], Query()] = [],  # noqa: B006
-    channel: Annotated[list[str], Query()] = [],  # noqa: B006
-    segment: Annotated[list[str], Query()] = [],  # noqa: B006
-    language: Annotated[list[str], Query()] = [],  # noqa: B006
-    rating_min: Annotated[float | None, Query()] = None,
-    rating_max: Annotated[float | None, Query()] = None,
-    metadata: Annotated[list[str], Query(description="key=value on the item's metadata (repeat for several).")] = [],  # noqa: B006
-    stage: Annotated[list[str], Query(description="Feedback with a mention at this stage.")] = [],  # noqa: B006
-    touchpoint: Annotated[list[str], Query()] = [],  # noqa: B006
-    polarity: Annotated[list[str], Query(description="irritant, delight or neutral.")] = [],  # noqa: B006
-    emotion: Annotated[list[str], Query()] = [],  # noqa: B006
-    q: Annotated[str | None, Query(description="Text search (case-insensitive substring).", max_length=200)] = None,
-) -> FeedbackFilters:
-    """Read the shared feedback filters from the query string."""
-    if date_from and date_to and str(date_from) > str(date_to):
-        raise AppError(422, "invalid_filter", f"date_from {date_from} is after date_to {date_to}")
-    if rating_min is not None and rating_max is not None and rating_min > rating_max:
-        raise AppError(422, "invalid_filter", f"rating_min {rating_min} is above rating_max {rating_max}")
-    return FeedbackFilters(
-        date_from=date_from,
-        date_to=date_to,
-        kind=kind,
-        source=source,
-        channel=channel,
-        segment=segment,
-        language=language,
-        rating_min=rating_min,
-        rating_max=rating_max,
-        metadata=_metadata_pairs(metadata),
-        stage=stage,
-        touchpoint=touchpoint,
-        polarity=polarity,
-        emotion=emotion,
-        q=q,
-    )
-
-
-FiltersDep = Annotated[FeedbackFilters, Depends(feedback_filters)]
 
 
 @router.post("", status_code=202, response_model=BatchResult, summary="Store and analyse a batch of feedback")
@@ -151,11 +96,8 @@ def read_feedback(feedback: FeedbackDep, session: SessionDep) -> FeedbackDetail:
 
 
 @router.delete("/{feedback_id}", status_code=204, summary="Erase a piece of feedback (right to erasure)")
-def erase_feedback(feedback: FeedbackDep, session: SessionDep, workspace: WorkspaceDep) -> Response:
-    """Delete the feedback and everything derived from it."""
-    from app.services import bump_version
-
-    delete_feedback(session=session, feedback=feedback)
-    bump_version(session=session, workspace_ids=[workspace.id])
+def delete_feedback(feedback: FeedbackDep, session: SessionDep) -> Response:
+    """Delete the feedback and everything derived from it (segments, mentions, aggregates)."""
+    erase_feedback(session=session, feedback=feedback)
     session.commit()
     return Response(status_code=204)

@@ -1,0 +1,75 @@
+"""Cheap polling: an ETag per (workspace data version, model, request) and an in-process cache of answers.
+
+Every write that changes what analytics would answer bumps the workspace's `data_version`, so a poll
+that has seen the current version gets 304 without any computation, and a poll with a new filter is
+computed once per version and then served from memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request, Response
+
+from app.models import Workspace
+
+CACHE_CONTROL = "private, no-cache"  # store, but revalidate (If-None-Match) on every poll
+VARY = "Authorization, X-API-Key"
+
+
+class ResponseCache:
+    """A small thread-safe LRU of serialised answers."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+            return body
+
+    def put(self, key: str, body: bytes) -> None:
+        with self._lock:
+            self._items[key] = body
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+def _etag(request: Request, workspace: Workspace, extra: str) -> str:
+    query = "&".join(sorted(f"{k}={v}" for k, v in request.query_params.multi_items()))
+    model = request.app.state.model_tag
+    basis = f"{workspace.id}|{workspace.data_version}|{model}|{extra}|{request.url.path}?{query}"
+    return '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
+
+
+def _matches(request: Request, etag: str) -> bool:
+    given = request.headers.get("if-none-match")
+    if not given:
+        return False
+    return given.strip() == "*" or etag in [t.strip().removeprefix("W/") for t in given.split(",")]
+
+
+def cached_answer(
+    request: Request, workspace: Workspace, compute: Callable[[], dict[str, Any]], extra: str = ""
+) -> Response:
+    """Answer 304 when the client has the current version, else the cached or freshly computed JSON."""
+    etag = _etag(request, workspace, extra)
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": VARY}
+    if _matches(request, etag):
+        return Response(status_code=304, headers=headers)
+    cache: ResponseCache = request.app.state.response_cache
+    body = cache.get(etag)
+    if body is None:
+        body = json.dumps(compute(), ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+        cache.put(etag, body)
+    return Response(content=body, media_type="application/json", headers=headers)

@@ -1,0 +1,179 @@
+"""Journey analytics for dashboards: curve, matrix, irritants, delights, KPIs, alerts (ETag + 304 on each)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.analytics import journey
+from app.analytics.themes import themes
+from app.api.cache import cached_answer
+from app.api.deps import FiltersDep, PipelineDep, SessionDep, WorkspaceDep
+
+router = APIRouter(prefix="/v1", tags=["journey"])
+Language = Annotated[Literal["en", "fr"], Query(description="Language of the labels.")]
+_ETAG_DOC = {304: {"description": "Not modified: the If-None-Match ETag is still current."}}
+
+
+@router.get("/journey/curve", summary="The emotion curve across the journey's stages", responses=_ETAG_DOC)
+def read_curve(
+    request: Request,
+    session: SessionDep,
+    workspace: WorkspaceDep,
+    pipeline: PipelineDep,
+    filters: FiltersDep,
+    granularity: Annotated[
+        Literal["day", "week", "month"] | None, Query(description="Per period (time series) instead of overall.")
+    ] = None,
+    lang: Language = "en",
+) -> Response:
+    """Per stage, in taxonomy order: mentions, feedback, mean sentiment with its 95% confidence interval,
+    irritant / delight / neutral shares, net sentiment (-100..100), dominant emotions, and the change
+    against the previous period of equal length (when date_from and date_to are given) with a flag when
+    the change in mean sentiment is statistically significant (Welch t-test, p < 0.05)."""
+    return cached_answer(
+        request,
+        workspace,
+        lambda: journey.curve(session, workspace.id, pipeline.taxonomy, filters, lang, granularity),
+    )
+
+
+@router.get("/journey/matrix", summary="Stage x touchpoint heat map", responses=_ETAG_DOC)
+def read_matrix(
+    request: Request,
+    session: SessionDep,
+    workspace: WorkspaceDep,
+    pipeline: PipelineDep,
+    filters: FiltersDep,
+    lang: Language = "en",
+) -> Response:
+    """Mentions, mean sentiment and shares for every stage x touchpoint cell that has mentions."""
+    return cached_answer(
+        request, workspace, lambda: journey.matrix(session, workspace.id, pipeline.taxonomy, filters, lang)
+    )
+
+
+def _themes(
+    polarity: str,
+    request: Request,
+    session: SessionDep,
+    workspace: WorkspaceDep,
+    pipeline: PipelineDep,
+    filters: FiltersDep,
+    limit: int,
+    lang: str,
+) -> Response:
+    from app.topics import theme_topics
+
+    return cached_answer(
+        request,
+        workspace,
+        lambda: themes(
+            session,
+            workspace.id,
+            pipeline.taxonomy,
+            filters,
+            polarity,
+            lang,
+            limit,
+            theme_topics(session, workspace.id, polarity),
+        ),  # fmt: skip
+    )
+
+
+@router.get("/irritants", summary="Top irritants, ranked by priority", responses=_ETAG_DOC)
+def read_irritants(
+    request: Request,
+    session: SessionDep,
+    workspace: WorkspaceDep,
+    pipeline: PipelineDep,
+    filters: FiltersDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    lang: Language = "en",
+) -> Response:
+    """Themes (stage x touchpoint, with their topics when computed) ranked by priority = 100 x share of
+    feedback x intensity of dissatisfaction; each with its impact on the average rating and NPS, its weekly
+    trend and 3 verbatims whose evidence is located by offsets."""
+    return _themes("irritant", request, session, workspace, pipeline, filters, limit, lang)
+
+
+@router.get("/delights", summary="Top delights, ranked by priority", responses=_ETAG_DOC)
+def read_delights(
+    request: Request,
+    session: SessionDep,
+    workspace: WorkspaceDep,
+    pipeline: PipelineDep,
+    filters: FiltersDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    lang: Language = "en",
+) -> Response:
+    """The same as /v1/irritants for delights (intensity = mean positive sentiment)."""
+    return _themes("delight", request, session, workspace, pipeline, filters, limit, lang)
+
+
+@router.get("/kpis", summary="NPS and CSAT, overall and per stage", responses=_ETAG_DOC)
+def read_kpis(
+    request: Request,
+    session: SessionDep,
+    workspace: WorkspaceDep,
+    pipeline: PipelineDep,
+    filters: FiltersDep,
+    lang: Language = "en",
+) -> Response:
+    """NPS (% of 9-10 minus % of 0-6) and CSAT (% of ratings 4-5 out of 5), with their counts."""
+    return cached_answer(
+        request, workspace, lambda: journey.kpis(session, workspace.id, pipeline.taxonomy, filters, lang)
+    )
+
+
+@router.get("/alerts", summary="Stages and touchpoints departing from their baseline", responses=_ETAG_DOC)
+def read_alerts(
+    request: Request,
+    session: SessionDep,
+    workspace: WorkspaceDep,
+    pipeline: PipelineDep,
+    filters: FiltersDep,
+    as_of: Annotated[date | None, Query(description="Last day of 'this week' (default: last day with data).")] = None,
+    threshold: Annotated[float, Query(gt=0, description="Alert when |z| reaches this.")] = 2.0,
+    min_mentions: Annotated[int, Query(ge=1, description="Mentions needed this week to judge.")] = 5,
+    weeks: Annotated[int, Query(ge=2, le=52, description="Weeks in the trailing baseline.")] = 8,
+    lang: Language = "en",
+) -> Response:
+    """Irritant share or volume of this week against the trailing baseline, with the numbers (z-scores)."""
+    return cached_answer(
+        request,
+        workspace,
+        lambda: journey.alerts(
+            session, workspace.id, pipeline.taxonomy, filters, lang, as_of, threshold, min_mentions, weeks
+        ),
+    )
+
+
+@router.get("/topics", summary="Topics inside a slice of mentions (BERTopic, computed in the background)")
+def read_topics(
+    request: Request,
+    workspace: WorkspaceDep,
+    stage: Annotated[str | None, Query(description="Stage id (default: every stage).")] = None,
+    polarity: Annotated[
+        Literal["irritant", "delight", "neutral"] | None, Query(description="Polarity (default: every one).")
+    ] = None,
+) -> Response:
+    """The slice's topics: label words (French and English stop words removed), size, mean sentiment and
+    representative verbatims. The first call queues the computation and answers `status: computing`;
+    poll until `done`. Topics are recomputed when the slice has grown, keeping their ids."""
+    from app.core.db import session_scope
+    from app.topics import request_topics, topics_answer
+
+    with session_scope(request.app.state.engine) as session:  # may queue a computation: a writer
+        model = request_topics(session=session, workspace=workspace, stage=stage, polarity=polarity)
+    workers = request.app.state.workers
+    if workers is not None and model.status == "queued":
+        workers.topics.loop.wake()
+    return cached_answer(
+        request,
+        workspace,
+        lambda: topics_answer(model, stage, polarity),
+        extra=f"{model.id}:{model.status}:{model.finished_at}",
+    )

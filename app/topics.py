@@ -1,0 +1,235 @@
+"""Topics per slice of a workspace's mentions: requested by GET /v1/topics, computed by a background worker.
+
+A slice is (stage, polarity). Its result is kept in `topic_model` with the workspace data version it was
+computed on; when enough new mentions have arrived since, it is recomputed in the background while the
+previous topics are still served (ids stay stable: see nlp.topics).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter, defaultdict
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.core.config import Settings
+from app.core.db import is_postgres, session_scope
+from app.models import Feedback, MentionRow, TopicModel, Workspace, utcnow
+from app.services import bump_version
+from nlp.pipeline import Pipeline
+from nlp.topics import TopicModeller, topic_from_dict
+
+logger = logging.getLogger(__name__)
+
+MAX_MENTIONS = 5000  # the most recent mentions of a slice that are modelled
+REFRESH_SHARE = 0.2  # recompute once the slice has grown by this share
+
+
+def slice_key(stage: str | None, polarity: str | None) -> str:
+    """Name a slice: `stage=support|polarity=irritant`, `*` for any."""
+    return f"stage={stage or '*'}|polarity={polarity or '*'}"
+
+
+def _slice_conditions(workspace_id: int, stage: str | None, polarity: str | None) -> list[Any]:
+    m = MentionRow.__table__.c
+    conditions = [m.workspace_id == workspace_id]
+    if stage:
+        conditions.append(m.stage == stage)
+    if polarity:
+        conditions.append(m.polarity == polarity)
+    return conditions
+
+
+def slice_size(session: Session, workspace_id: int, stage: str | None, polarity: str | None) -> int:
+    """Return the number of mentions in a slice."""
+    return int(
+        session.scalar(
+            select(func.count()).select_from(MentionRow).where(*_slice_conditions(workspace_id, stage, polarity))
+        )
+        or 0
+    )
+
+
+def request_topics(*, session: Session, workspace: Workspace, stage: str | None, polarity: str | None) -> TopicModel:
+    """Return the slice's topic model, queueing a (re)computation when there is none or it is out of date."""
+    key = slice_key(stage, polarity)
+    model = session.scalar(select(TopicModel).where(TopicModel.workspace_id == workspace.id, TopicModel.slice == key))
+    if model is None:
+        model = TopicModel(workspace_id=workspace.id, slice=key, status="queued", data_version=workspace.data_version)
+        session.add(model)
+        session.commit()
+        return model
+    if model.status == "done" and model.data_version != workspace.data_version:
+        computed_on = int(model.result.get("mentions", 0))
+        grown = slice_size(session, workspace.id, stage, polarity) - computed_on
+        if grown > max(REFRESH_SHARE * computed_on, 5):
+            session.execute(
+                update(TopicModel).where(TopicModel.id == model.id, TopicModel.status == "done").values(status="queued")
+            )
+            session.commit()
+            model.status = "queued"
+    return model
+
+
+def topics_answer(model: TopicModel, stage: str | None, polarity: str | None) -> dict[str, Any]:
+    """The API view of a slice's topics (the previous result while a recomputation runs)."""
+    result = model.result or {}
+    status = {"queued": "computing", "computing": "computing"}.get(model.status, model.status)
+    return {
+        "status": status,
+        "stage": stage,
+        "polarity": polarity,
+        "mentions": result.get("mentions", 0),
+        "computed_at": result.get("computed_at"),
+        "error": model.error,
+        "topics": [
+            {k: t[k] for k in ("id", "label", "words", "size", "mean_sentiment", "verbatims")}
+            for t in result.get("topics", [])
+        ],
+    }
+
+
+def theme_topics(session: Session, workspace_id: int, polarity: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """For the irritant (delight) themes: the topics of their mentions, from every computed slice of that polarity."""
+    models = session.scalars(
+        select(TopicModel).where(
+            TopicModel.workspace_id == workspace_id, TopicModel.slice.like(f"%|polarity={polarity}"),
+            TopicModel.result != None,  # noqa: E711
+        )
+    ).all()  # fmt: skip
+    counts: dict[tuple[str, str], Counter[int]] = defaultdict(Counter)
+    labels: dict[int, str] = {}
+    m = MentionRow.__table__.c
+    for model in models:
+        assignments = {int(k): v for k, v in (model.result or {}).get("assignments", {}).items() if v >= 0}
+        if not assignments:
+            continue
+        labels.update({t["id"]: t["label"] for t in model.result.get("topics", [])})
+        for mention_id, stage, touchpoint in session.execute(
+            select(m.id, m.stage, m.touchpoint).where(m.id.in_(list(assignments)))
+        ):
+            counts[(stage, touchpoint)][assignments[mention_id]] += 1
+    return {
+        key: [{"id": t, "label": labels.get(t, str(t)), "mentions": n} for t, n in counter.most_common(5)]
+        for key, counter in counts.items()
+    }
+
+
+class TopicWorker:
+    """Compute queued topic models one at a time (the embedder is shared with analysis through `lock`)."""
+
+    def __init__(self, engine: Engine, pipeline: Pipeline, settings: Settings, lock: threading.Lock) -> None:
+        from app.worker import _Loop
+
+        self.engine, self.pipeline, self.settings, self.lock = engine, pipeline, settings, lock
+        self.loop = _Loop("parcours-topics", self.run_once, max(settings.idle_poll_seconds, 1.0))
+
+    def claim(self) -> int | None:
+        now = utcnow()
+        with session_scope(self.engine) as session:
+            query = (
+                select(TopicModel.id)
+                .where(
+                    or_(
+                        TopicModel.status == "queued",
+                        and_(TopicModel.status == "computing", TopicModel.lease_until < now),
+                    )
+                )
+                .order_by(TopicModel.requested_at)
+                .limit(1)
+            )
+            if is_postgres(self.engine):
+                query = query.with_for_update(skip_locked=True)
+            model_id = session.scalar(query)
+            if model_id is None:
+                return None
+            session.execute(
+                update(TopicModel)
+                .where(TopicModel.id == model_id)
+                .values(status="computing", started_at=now, lease_until=now + timedelta(minutes=30))
+            )
+            return int(model_id)
+
+    def run_once(self) -> int:
+        model_id = self.claim()
+        if model_id is None:
+            return 0
+        try:
+            self.compute(model_id)
+        except Exception as error:  # a failed slice is reported, the worker goes on
+            logger.exception("topic model %s failed", model_id)
+            with session_scope(self.engine) as session:
+                session.execute(
+                    update(TopicModel)
+                    .where(TopicModel.id == model_id)
+                    .values(status="failed", error=f"{type(error).__name__}: {error}", finished_at=utcnow())
+                )
+        return 1
+
+    def compute(self, model_id: int) -> None:
+        """Fit the slice's topics on its most recent mentions and store them with their verbatims."""
+        with session_scope(self.engine) as session:
+            model = session.get(TopicModel, model_id)
+            assert model is not None
+            workspace = session.get(Workspace, model.workspace_id)
+            assert workspace is not None
+            version = workspace.data_version
+            parts = dict(part.split("=", 1) for part in model.slice.split("|"))
+            stage, polarity = (None if parts[k] == "*" else parts[k] for k in ("stage", "polarity"))
+            m, f = MentionRow.__table__.c, Feedback.__table__.c
+            rows = session.execute(
+                select(m.id, m.feedback_id, m.start, m.end, m.sentiment, f.text)
+                .join(Feedback, f.id == m.feedback_id)
+                .where(*_slice_conditions(workspace.id, stage, polarity))
+                .order_by(m.id.desc())
+                .limit(MAX_MENTIONS)
+            ).all()
+            previous = [topic_from_dict(t) for t in (model.result or {}).get("topics", [])]
+        texts = [text[start:end] for _, _, start, end, _, text in rows]
+        with self.lock:
+            vectors = self.pipeline.embedder.encode(texts)
+        result = TopicModeller(self.pipeline.embedder).fit(texts, previous, embeddings=vectors)
+        topics = []
+        for topic in result.topics:
+            members = [i for i, t in enumerate(result.assignments) if t == topic.id]
+            sentiment = sum(rows[i][4] for i in members) / len(members)
+            verbatims: list[dict[str, Any]] = []
+            said: set[str] = set()
+            for i in sorted(members, key=lambda i: (i not in topic.representatives, i)):
+                if len(verbatims) == 3:
+                    break
+                if " ".join(texts[i].lower().split()) not in said:  # no repeated wording
+                    said.add(" ".join(texts[i].lower().split()))
+                    verbatims.append(
+                        {"feedback_id": rows[i][1], "text": texts[i], "start": rows[i][2], "end": rows[i][3]}
+                    )
+            topics.append({
+                "id": topic.id, "label": topic.label, "words": topic.words, "size": topic.size,
+                "mean_sentiment": round(sentiment, 4), "verbatims": verbatims, "centroid": topic.centroid,
+                "representatives": topic.representatives,
+            })  # fmt: skip
+        stored = {
+            "mentions": len(rows),
+            "computed_at": utcnow().isoformat() + "Z",
+            "topics": topics,
+            "assignments": {str(rows[i][0]): t for i, t in enumerate(result.assignments)},
+        }
+        with session_scope(self.engine) as session:
+            session.execute(
+                update(TopicModel)
+                .where(TopicModel.id == model_id)
+                .values(
+                    status="done",
+                    result=stored,
+                    data_version=version,
+                    finished_at=utcnow(),
+                    error=None,
+                    lease_until=None,
+                )  # fmt: skip
+            )
+            bump_version(session=session, workspace_ids=[workspace.id])  # themes now carry these topics
