@@ -11,6 +11,7 @@ from importlib import metadata
 from fastapi import FastAPI
 
 from app.api.cache import ResponseCache
+from app.api.deps import KeyCache
 from app.api.routes import analyze, feedback, health, journey, uploads, workspaces
 from app.core.config import Settings
 from app.core.db import make_engine, upgrade
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             f"{manifest.name}-{manifest.version}-{manifest.training_data_sha256[:8]}" if manifest else "custom"
         )
         app.state.response_cache = ResponseCache()
+        app.state.key_cache = KeyCache()
         app.state.analysis_lock = threading.Lock()  # one analysis at a time: the CPU is shared anyway
         app.state.workers = Workers(engine, loaded, settings, app.state.analysis_lock) if settings.run_worker else None
         if app.state.workers is not None:

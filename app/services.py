@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import case, delete, distinct, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -291,3 +291,32 @@ def mark_failed(*, session: Session, feedback_id: int, error: str) -> None:
         .where(Feedback.id == feedback_id)
         .values(status=FeedbackStatus.failed.value, error=error[:2000], lease_until=None)
     )
+
+
+def rebuild_rollup(*, session: Session, workspace_id: int) -> None:
+    """Recompute a workspace's journey rollup from its mentions (for imports that bypass the analysis worker)."""
+    rollup, m = JourneyRollup.__table__, MentionRow.__table__.c
+    session.execute(delete(rollup).where(rollup.c.workspace_id == workspace_id))
+    polarity = [func.sum(case((m.polarity == p, 1), else_=0)) for p in ("irritant", "delight", "neutral")]
+    for by_touchpoint in (True, False):
+        for by_emotion in (True, False):
+            touchpoint = m.touchpoint if by_touchpoint else literal(ALL)
+            emotion = m.emotion if by_emotion else literal(ALL)
+            groups = [m.workspace_id, m.day, m.stage, *([m.touchpoint] * by_touchpoint), *([m.emotion] * by_emotion)]
+            rows = (
+                select(
+                    m.workspace_id,
+                    m.day,
+                    m.stage,
+                    touchpoint,
+                    emotion,
+                    func.count(),
+                    func.count(distinct(m.feedback_id)),
+                    func.sum(m.sentiment),
+                    func.sum(m.sentiment * m.sentiment),
+                    *polarity,
+                )  # fmt: skip
+                .where(m.workspace_id == workspace_id)
+                .group_by(*groups)
+            )
+            session.execute(insert(rollup).from_select([*_ROLLUP_KEY, *_ROLLUP_MEASURES], rows))

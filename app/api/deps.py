@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
@@ -62,6 +64,35 @@ def _bearer(authorization: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+@dataclass(frozen=True)
+class _KeyEntry:
+    api_key_id: int
+    workspace_id: int
+    checked: float  # time.monotonic() of the database check
+
+
+class KeyCache:
+    """API key hash -> workspace, remembered for `ttl` seconds: a dashboard poll costs one primary-key read.
+
+    A revoked key therefore stops working within `ttl` seconds in every process.
+    """
+
+    def __init__(self, ttl: float = 30.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, _KeyEntry] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key_hash: str) -> _KeyEntry | None:
+        entry = self._entries.get(key_hash)
+        return entry if entry is not None and time.monotonic() - entry.checked < self.ttl else None
+
+    def put(self, key_hash: str, entry: _KeyEntry) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[key_hash] = entry
+
+
 def get_workspace(
     request: Request,
     authorization: Annotated[str | None, Header(description="Bearer KEY")] = None,
@@ -70,8 +101,12 @@ def get_workspace(
     """Return the workspace of the API key in `Authorization: Bearer KEY` or `X-API-Key: KEY`.
 
     The look-up uses its own short transactions, so that the request's session has taken no lock yet.
+    The workspace row is read on every request (its data version decides ETags); the key check is cached.
     """
     key = _bearer(authorization) or (x_api_key.strip() if x_api_key else None)
+    invalid = AppError(
+        401, "invalid_api_key", "The API key is not valid (unknown or revoked)", headers={"WWW-Authenticate": "Bearer"}
+    )
     if not key:
         raise AppError(
             401,
@@ -80,21 +115,32 @@ def get_workspace(
             headers={"WWW-Authenticate": "Bearer"},
         )
     engine = request.app.state.engine
-    with Session(reader(engine), expire_on_commit=False) as session:
-        api_key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_api_key(key)))
-        workspace = session.get(Workspace, api_key.workspace_id) if api_key is not None else None
-    if api_key is None or api_key.revoked_at is not None or workspace is None:
-        raise AppError(
-            401,
-            "invalid_api_key",
-            "The API key is not valid (unknown or revoked)",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    now = utcnow()
-    if api_key.last_used_at is None or now - api_key.last_used_at > _LAST_USED_RESOLUTION:
-        with session_scope(engine) as writer:
-            writer.execute(update(ApiKey).where(ApiKey.id == api_key.id).values(last_used_at=now))
-    return workspace
+    keys: KeyCache = request.app.state.key_cache
+    key_hash = hash_api_key(key)
+    entry = keys.get(key_hash)
+    if entry is None:
+        table = ApiKey.__table__.c
+        with reader(engine).connect() as connection:
+            row = connection.execute(
+                select(table.id, table.workspace_id, table.revoked_at, table.last_used_at).where(
+                    table.key_hash == key_hash
+                )
+            ).first()
+        if row is None or row.revoked_at is not None:
+            raise invalid
+        entry = _KeyEntry(row.id, row.workspace_id, time.monotonic())
+        keys.put(key_hash, entry)
+        now = utcnow()
+        if row.last_used_at is None or now - row.last_used_at > _LAST_USED_RESOLUTION:
+            with session_scope(engine) as writer:
+                writer.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
+    with reader(engine).connect() as connection:
+        found = connection.execute(
+            select(Workspace.__table__).where(Workspace.__table__.c.id == entry.workspace_id)
+        ).first()
+    if found is None:
+        raise invalid
+    return Workspace.model_validate(dict(found._mapping))
 
 
 WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]

@@ -317,3 +317,28 @@ def test_topics_are_computed_in_the_background_and_attached_to_irritants(client:
                       headers={**auth, "If-None-Match": again.headers["etag"]}).status_code == 304  # fmt: skip
     themes = client.get("/v1/irritants", headers=auth).json()["themes"]
     assert any(theme.get("topics") for theme in themes)
+
+
+def test_the_incremental_rollup_equals_one_rebuilt_from_the_mentions(client: TestClient, loaded: Any) -> None:
+    from sqlalchemy import select
+    from sqlmodel import Session
+
+    from app.models import JourneyRollup, Workspace
+    from app.services import rebuild_rollup
+
+    auth, _, details = loaded
+    client.delete(f"/v1/feedback/{details[0]['id']}", headers=auth)  # erasure is part of the incremental story
+    name = client.get("/v1/workspace", headers=auth).json()["name"]
+    table = JourneyRollup.__table__
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        workspace_id = session.scalar(select(Workspace.id).where(Workspace.name == name))
+
+        def rows() -> list[tuple[Any, ...]]:
+            found = session.execute(select(table).where(table.c.workspace_id == workspace_id)).all()
+            return sorted((*r[:5], *r[5:7], round(r[7], 6), round(r[8], 6), *r[9:]) for r in found)
+
+        incremental = rows()
+        rebuild_rollup(session=session, workspace_id=workspace_id)
+        session.flush()
+        assert rows() == incremental and incremental
+        session.rollback()

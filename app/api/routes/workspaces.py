@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy import update as sql_update
 
 from app.api.deps import AdminDep, SessionDep, WorkspaceDep
 from app.crud import check_pii_kinds, create_workspace
+from app.models import Workspace
 from app.schemas import WorkspaceCreate, WorkspaceCreated, WorkspacePublic, WorkspaceUpdate
 
 router = APIRouter(tags=["workspaces"])
@@ -20,10 +22,10 @@ def read_workspace(workspace: WorkspaceDep) -> WorkspacePublic:
 @router.patch("/v1/workspace", response_model=WorkspacePublic, summary="Change the workspace's settings")
 def update_workspace(update: WorkspaceUpdate, workspace: WorkspaceDep, session: SessionDep) -> WorkspacePublic:
     """Set which personal data is masked in feedback stored from now on (email, phone, iban, card)."""
-    workspace.mask_pii = check_pii_kinds(update.mask_pii)
-    session.add(workspace)
+    kinds = check_pii_kinds(update.mask_pii)
+    session.execute(sql_update(Workspace).where(Workspace.id == workspace.id).values(mask_pii=kinds))
     session.commit()
-    return WorkspacePublic.model_validate(workspace.model_dump())
+    return WorkspacePublic.model_validate({**workspace.model_dump(), "mask_pii": kinds})
 
 
 @router.post(
