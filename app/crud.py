@@ -186,6 +186,30 @@ def feedback_public(feedback: Feedback) -> FeedbackPublic:
     return FeedbackPublic.model_validate({**feedback.model_dump(exclude={"meta"}), "metadata": feedback.meta})
 
 
+def with_analysis(*, session: Session, items: list[FeedbackPublic]) -> list[FeedbackPublic]:
+    """Add each listed item's mentions and evidence words (offsets into its text), two queries for the page."""
+    ids = [item.id for item in items]
+    if not ids:
+        return items
+    mentions: dict[int, list[MentionPublic]] = {i: [] for i in ids}
+    evidence: dict[int, list[EvidencePublic]] = {i: [] for i in ids}
+    texts = {item.id: item.text for item in items}
+    m, s = MentionRow.__table__.c, SegmentRow.__table__.c
+    for row in session.execute(
+        select(MentionRow.__table__).where(m.feedback_id.in_(ids)).order_by(m.feedback_id, m.position)
+    ):
+        mentions[row.feedback_id].append(
+            MentionPublic(
+                text=texts[row.feedback_id][row.start : row.end], **{k: getattr(row, k) for k in _MENTION_FIELDS}
+            )
+        )
+    for feedback_id, items_evidence in session.execute(
+        select(s.feedback_id, s.evidence).where(s.feedback_id.in_(ids)).order_by(s.feedback_id, s.position)
+    ):
+        evidence[feedback_id] += [EvidencePublic(**e) for e in items_evidence]
+    return [item.model_copy(update={"mentions": mentions[item.id], "evidence": evidence[item.id]}) for item in items]
+
+
 def feedback_detail(*, session: Session, feedback: Feedback) -> FeedbackDetail:
     """Return a feedback row with its segments and mentions."""
     segments = session.scalars(
@@ -196,7 +220,7 @@ def feedback_detail(*, session: Session, feedback: Feedback) -> FeedbackDetail:
     ).all()
     text = feedback.text
     return FeedbackDetail(
-        **feedback_public(feedback).model_dump(),
+        **feedback_public(feedback).model_dump(exclude={"mentions", "evidence"}),
         segments=[
             SegmentPublic(
                 text=text[s.start : s.end],

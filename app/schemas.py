@@ -151,6 +151,8 @@ class FeedbackPublic(BaseModel):
     status: str
     sentiment: float | None
     model: str | None
+    mentions: list[MentionPublic] | None = None  # in listings: only with include=mentions
+    evidence: list[EvidencePublic] | None = None
 
 
 class FeedbackDetail(FeedbackPublic):

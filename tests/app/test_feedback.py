@@ -193,3 +193,17 @@ def test_stateless_analysis_stores_nothing(client: TestClient, auth: dict[str, s
     assert client.get("/v1/feedback", headers=auth).json()["data"] == []
     both = client.post("/v1/analyze", json={"texts": ["a"], "items": []}, headers=auth)
     assert both.status_code == 422 and both.json()["code"] == "invalid_request"
+
+
+def test_listing_can_include_each_items_mentions_and_evidence(client: TestClient, auth: dict[str, str]) -> None:
+    ids = [i["id"] for i in post(client, auth, [{"text": "Service client nul, je ne recommande pas du tout."},
+                                                {"text": "Great crew but the seat was broken"}])["items"]]  # fmt: skip
+    details = {d["id"]: d for d in wait_analysed(client, auth, ids)}
+    plain = client.get("/v1/feedback", headers=auth).json()["data"]
+    assert all(item["mentions"] is None for item in plain)
+    listed = client.get("/v1/feedback", params={"include": "mentions"}, headers=auth).json()["data"]
+    for item in listed:
+        assert item["mentions"] == details[item["id"]]["mentions"]
+        assert item["evidence"] == [e for s in details[item["id"]]["segments"] for e in s["evidence"]]
+        for word in item["evidence"]:
+            assert item["text"][word["start"] : word["end"]] == word["text"]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import ValidationError
 
 from app.api.deps import FeedbackDep, FiltersDep, SessionDep, SettingsDep, WorkersDep, WorkspaceDep
 from app.core.errors import AppError, validation_errors
-from app.crud import feedback_detail, feedback_public, list_feedback
+from app.crud import feedback_detail, feedback_public, list_feedback, with_analysis
 from app.schemas import (
     BatchResult,
     FeedbackBatch,
@@ -77,6 +77,9 @@ def read_feedbacks(
     filters: FiltersDep,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    include: Annotated[
+        list[Literal["mentions"]], Query(description="mentions: add each item's mentions and evidence words.")
+    ] = [],  # noqa: B006
 ) -> FeedbacksPublic:
     """Return a page of the workspace's feedback matching every filter given."""
     rows, next_cursor = list_feedback(
@@ -86,7 +89,10 @@ def read_feedbacks(
         cursor=cursor,
         limit=limit,
     )
-    return FeedbacksPublic(data=[feedback_public(f) for f in rows], next_cursor=next_cursor)
+    items = [feedback_public(f) for f in rows]
+    if "mentions" in include:
+        items = with_analysis(session=session, items=items)
+    return FeedbacksPublic(data=items, next_cursor=next_cursor)
 
 
 @router.get("/{feedback_id}", response_model=FeedbackDetail, summary="One piece of feedback with its analysis")
