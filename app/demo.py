@@ -18,7 +18,7 @@ DEMO_CSV = ROOT / "data" / "demo" / "reviews.csv"
 DEMO_WORKSPACE = "demo"
 
 
-def load_demo(settings: Settings) -> tuple[Pipeline, str]:
+def load_demo(settings: Settings, pipeline: Pipeline | None = None) -> tuple[Pipeline, str]:
     """Create the demo workspace if needed, store and analyse the demo reviews; return the pipeline and a new key."""
     engine = make_engine(settings.database_url)
     upgrade(engine)
@@ -34,7 +34,7 @@ def load_demo(settings: Settings) -> tuple[Pipeline, str]:
         items = [row_to_item(r, columns, UploadOptions()) for r in export.rows() if isinstance(r, FeedbackRow)]
     with session_scope(engine) as session:
         store_feedback(session=session, workspace=workspace, items=[i for i in items if isinstance(i, FeedbackCreate)])
-    pipeline = load_pipeline(settings.model)
+    pipeline = pipeline or load_pipeline(settings.model)
     worker = AnalysisWorker(engine, pipeline, settings, threading.Lock())
     while worker.run_once():
         pass

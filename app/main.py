@@ -9,10 +9,12 @@ from contextlib import asynccontextmanager
 from importlib import metadata
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from app.api.cache import ResponseCache
 from app.api.deps import KeyCache
-from app.api.routes import analyze, feedback, health, journey, uploads, workspaces
+from app.api.routes import analyze, feedback, health, journey, page, uploads, workspaces
+from app.api.routes.page import STATIC
 from app.core.config import Settings
 from app.core.db import make_engine, upgrade
 from app.core.errors import ErrorBody, install_error_handlers
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (feedback, uploads, analyze, journey, workspaces, health):
+    for module in (feedback, uploads, analyze, journey, workspaces, health, page):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
