@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,7 @@ _SUFFIXES = {
 }  # fmt: skip
 
 
+@lru_cache(maxsize=200_000)
 def _stem(word: str, language: str) -> str:
     """Strip one plural or gender ending (at least 3 letters kept); other languages unchanged."""
     for suffix, replacement in _SUFFIXES.get(language, ()):

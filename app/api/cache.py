@@ -25,7 +25,7 @@ VARY = "Authorization, X-API-Key"
 class ResponseCache:
     """A small thread-safe LRU of serialised answers."""
 
-    def __init__(self, size: int = 2048) -> None:
+    def __init__(self, size: int = 512) -> None:
         self.size = size
         self._items: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
