@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -130,30 +130,16 @@ class TopicWorker:
         self.loop = _Loop("parcours-topics", self.run_once, max(settings.idle_poll_seconds, 1.0))
 
     def claim(self) -> int | None:
+        """Lease the oldest queued topic model (or one whose computation died); return its id."""
+        from app.worker import lease
+
         now = utcnow()
         with session_scope(self.engine) as session:
-            query = (
-                select(TopicModel.id)
-                .where(
-                    or_(
-                        TopicModel.status == "queued",
-                        and_(TopicModel.status == "computing", TopicModel.lease_until < now),
-                    )
-                )
-                .order_by(TopicModel.requested_at)
-                .limit(1)
-            )
-            if is_postgres(self.engine):
-                query = query.with_for_update(skip_locked=True)
-            model_id = session.scalar(query)
-            if model_id is None:
-                return None
-            session.execute(
-                update(TopicModel)
-                .where(TopicModel.id == model_id)
-                .values(status="computing", started_at=now, lease_until=now + timedelta(minutes=30))
-            )
-            return int(model_id)
+            ids = lease(
+                session, TopicModel, "queued", "computing", TopicModel.requested_at, 1, now + timedelta(minutes=30),
+                is_postgres(self.engine), started_at=now,
+            )  # fmt: skip
+        return ids[0] if ids else None
 
     def run_once(self) -> int:
         model_id = self.claim()

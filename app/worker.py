@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
@@ -69,6 +70,34 @@ class _Loop:
                 self._wake.clear()
 
 
+def lease(
+    session: Session,
+    table: Any,
+    waiting: str,
+    working: str,
+    order_by: Any,
+    limit: int,
+    until: datetime,
+    postgres: bool,
+    **values: Any,
+) -> list[int]:
+    """Claim up to `limit` rows that wait (status `waiting`) or whose `working` lease expired: set them `working`
+    with the lease `until` (and `values`) and return their ids. Rows locked by another claimer are skipped."""
+    now = utcnow()
+    query = (
+        select(table.id)
+        .where(or_(table.status == waiting, and_(table.status == working, table.lease_until < now)))
+        .order_by(order_by)
+        .limit(limit)
+    )
+    if postgres:
+        query = query.with_for_update(skip_locked=True)
+    ids = [int(i) for i in session.scalars(query)]
+    if ids:
+        session.execute(update(table).where(table.id.in_(ids)).values(status=working, lease_until=until, **values))
+    return ids
+
+
 class AnalysisWorker:
     """Analyse pending feedback in batches and store segments and mentions."""
 
@@ -82,36 +111,20 @@ class AnalysisWorker:
 
         Return the lease (it identifies this claim) and the (id, text, language, upload id) of each row.
         """
-        now = utcnow()
-        lease = now + timedelta(seconds=self.settings.lease_seconds)
+        until = utcnow() + timedelta(seconds=self.settings.lease_seconds)
         with session_scope(self.engine) as session:
-            query = (
-                select(Feedback.id)
-                .where(
-                    or_(
-                        Feedback.status == FeedbackStatus.pending.value,
-                        and_(Feedback.status == FeedbackStatus.analysing.value, Feedback.lease_until < now),
-                    )
-                )
-                .order_by(Feedback.id)
-                .limit(self.settings.analysis_batch_size)
-            )
-            if is_postgres(self.engine):
-                query = query.with_for_update(skip_locked=True)
-            ids = list(session.scalars(query))
+            ids = lease(
+                session, Feedback, FeedbackStatus.pending.value, FeedbackStatus.analysing.value, Feedback.id,
+                self.settings.analysis_batch_size, until, is_postgres(self.engine),
+            )  # fmt: skip
             if not ids:
-                return lease, []
-            session.execute(
-                update(Feedback)
-                .where(Feedback.id.in_(ids))
-                .values(status=FeedbackStatus.analysing.value, lease_until=lease)
-            )
+                return until, []
             rows = session.execute(
                 select(Feedback.id, Feedback.text, Feedback.language, Feedback.upload_id)
                 .where(Feedback.id.in_(ids))
                 .order_by(Feedback.id)
             ).all()
-        return lease, [(r[0], r[1], r[2], r[3]) for r in rows]
+        return until, [(r[0], r[1], r[2], r[3]) for r in rows]
 
     def run_once(self) -> int:
         """Analyse one batch; return how many pieces of feedback were analysed."""
@@ -174,36 +187,12 @@ class UploadWorker:
         """Lease the oldest queued upload (or one whose reader died); return its id."""
         now = utcnow()
         with session_scope(self.engine) as session:
-            query = (
-                select(Upload.id)
-                .where(
-                    or_(
-                        Upload.status == UploadStatus.queued.value,
-                        and_(
-                            Upload.status == UploadStatus.running.value,
-                            Upload.reading_done.is_(False),
-                            Upload.lease_until < now,
-                        ),
-                    )
-                )
-                .order_by(Upload.id)
-                .limit(1)
-            )
-            if is_postgres(self.engine):
-                query = query.with_for_update(skip_locked=True)
-            upload_id = session.scalar(query)
-            if upload_id is None:
-                return None
-            session.execute(
-                update(Upload)
-                .where(Upload.id == upload_id)
-                .values(
-                    status=UploadStatus.running.value,
-                    lease_until=now + timedelta(seconds=self.settings.lease_seconds),
-                    started_at=func.coalesce(Upload.started_at, now),
-                )
-            )
-            return int(upload_id)
+            ids = lease(
+                session, Upload, UploadStatus.queued.value, UploadStatus.running.value, Upload.id, 1,
+                now + timedelta(seconds=self.settings.lease_seconds), is_postgres(self.engine),
+                started_at=func.coalesce(Upload.started_at, now),
+            )  # fmt: skip
+        return ids[0] if ids else None
 
     def run_once(self) -> int:
         """Read one upload to its end (or until stopped); return 1 if there was one."""
@@ -301,9 +290,8 @@ class UploadWorker:
             }
             if chunk:
                 values["last_line"] = chunk[-1].line
-            if last:
-                values["reading_done"] = True
-                values["bytes_read"] = upload.size_bytes
+            if last:  # no lease any more: nothing is left to read, the analysis worker finishes the job
+                values.update(reading_done=True, bytes_read=upload.size_bytes, lease_until=None)
             session.execute(update(Upload).where(Upload.id == upload.id).values(**values))
             if last:
                 finish_uploads(session=session, upload_ids={upload.id})
