@@ -1,0 +1,181 @@
+// CSV upload from the page: POST /v1/uploads, then poll the job for its progress, counts and rejected rows.
+
+import { h } from "./dom.js";
+import { num, percent, t } from "./i18n.js";
+
+const POLL_MS = 600;
+const COUNTS = ["rows_read", "rows_stored", "rows_duplicate", "rows_failed", "rows_analysed"];
+const COUNT_LABELS = {
+  rows_read: "count_read",
+  rows_stored: "count_stored",
+  rows_duplicate: "count_duplicate",
+  rows_failed: "count_failed",
+  rows_analysed: "count_analysed",
+};
+
+export class Uploader {
+  /** `onAnalysed(job)`: more rows analysed (the map should refresh); `onFinished(job)`: done or failed. */
+  constructor(api, { form, panel, onAnalysed, onFinished }) {
+    this.api = api;
+    this.form = form;
+    this.panel = panel;
+    this.onAnalysed = onAnalysed;
+    this.onFinished = onFinished;
+    this.job = null;
+    this.active = false;
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.start();
+    });
+  }
+
+  async start() {
+    const file = this.form.querySelector("input[type=file]").files[0];
+    if (!file) {
+      this.panel.replaceChildren(h("p", { class: "form-error", role: "alert" }, t("choose_file")));
+      return;
+    }
+    this.active = true;
+    this.job = null;
+    this.build();
+    this.setMessage(t("upload_sending"));
+    this.setProgress(0);
+    const button = this.form.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      const job = await this.api.upload(file, { kind: this.form.querySelector("select[name=kind]").value });
+      await this.follow(job);
+    } catch (error) {
+      this.active = false;
+      if (error.status !== 401) this.setMessage(t("upload_refused", { e: error.detail || error.message }), "error");
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async follow(job) {
+    let analysed = -1;
+    for (;;) {
+      this.show(job);
+      if (job.rows_analysed !== analysed) {
+        analysed = job.rows_analysed;
+        if (analysed > 0) this.onAnalysed(job);
+      }
+      if (job.status === "done" || job.status === "failed") break;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      job = await this.api.fetchJson(`/v1/uploads/${job.id}`);
+    }
+    this.active = false;
+    this.onFinished(job);
+  }
+
+  build() {
+    this.message = h("p", { class: "upload-message", role: "status", "aria-live": "polite" });
+    this.bar = h("div", { class: "progress-bar" });
+    this.progress = h(
+      "div",
+      {
+        class: "progress",
+        role: "progressbar",
+        "aria-valuemin": 0,
+        "aria-valuemax": 100,
+        "aria-valuenow": 0,
+        "aria-label": t("import_title"),
+      },
+      this.bar,
+    );
+    this.percent = h("span", { class: "progress-value" }, "");
+    this.counts = h("dl", { class: "counts" });
+    this.errors = h("div", { class: "upload-errors" });
+    this.errorsShown = -1;
+    this.panel.replaceChildren(
+      this.message,
+      h("div", { class: "progress-row" }, this.progress, this.percent),
+      this.counts,
+      this.errors,
+    );
+  }
+
+  setMessage(text, kind = "info") {
+    this.message.textContent = text;
+    this.message.className = `upload-message ${kind}`;
+  }
+
+  setProgress(share) {
+    const value = Math.round(share * 100);
+    this.progress.setAttribute("aria-valuenow", value);
+    this.progress.dataset.progress = share;
+    this.bar.style.width = `${value}%`;
+    this.percent.textContent = percent(share);
+  }
+
+  show(job) {
+    this.job = job;
+    this.panel.dataset.status = job.status;
+    this.panel.dataset.uploadId = job.id;
+    this.setProgress(job.progress);
+    const messages = { queued: t("upload_queued"), running: t("upload_running"), done: t("upload_done") };
+    if (job.status === "failed") this.setMessage(t("upload_failed", { e: job.error || job.status }), "error");
+    else
+      this.setMessage(`${job.filename} · ${messages[job.status] || job.status}`, job.status === "done" ? "ok" : "info");
+    this.counts.replaceChildren(
+      ...COUNTS.map((name) =>
+        h(
+          "div",
+          { class: `count count-${name}` },
+          h("dt", {}, t(COUNT_LABELS[name])),
+          h("dd", { "data-count": name, "data-value": job[name] }, num(job[name])),
+        ),
+      ),
+    );
+    if (job.errors_listed !== this.errorsShown) {
+      this.errorsShown = job.errors_listed;
+      this.errors.replaceChildren(...this.errorTable(job));
+    }
+  }
+
+  errorTable(job) {
+    if (!job.errors.length) return [];
+    const table = h(
+      "table",
+      { class: "errors-table" },
+      h("caption", {}, t("errors_title")),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("th", { scope: "col" }, t("col_line")),
+          h("th", { scope: "col" }, t("col_column")),
+          h("th", { scope: "col" }, t("col_reason")),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
+        job.errors.map((e) =>
+          h(
+            "tr",
+            { class: "row-error", "data-line": e.line },
+            h("td", {}, num(e.line)),
+            h("td", {}, e.column || "—"),
+            h("td", {}, e.reason),
+          ),
+        ),
+      ),
+    );
+    const hidden = job.rows_failed - job.errors.length;
+    return [table, hidden > 0 ? h("p", { class: "panel-hint" }, t("errors_more", { n: num(hidden) })) : null].filter(
+      Boolean,
+    );
+  }
+
+  /** Redraw the labels in the current language (after a language switch). */
+  relabel() {
+    if (this.job) {
+      this.errorsShown = -1;
+      this.show(this.job);
+    }
+  }
+}

@@ -1,0 +1,353 @@
+// The page's panels from the API's answers: KPIs, alerts, the stage table, irritants and delights, topics, verbatims.
+
+import { DELIGHT, IRRITANT, sentimentColour, sparkline } from "./charts.js";
+import { h, verbatim } from "./dom.js";
+import { DASH, date, decimal, emotion, num, percent, sentiment, t } from "./i18n.js";
+
+/** A panel's message (empty, loading or error state). */
+export function notice(kind, text, ...extra) {
+  return h(
+    "div",
+    { class: `notice notice-${kind}`, role: kind === "error" ? "alert" : null },
+    h("p", {}, text),
+    ...extra,
+  );
+}
+
+function kpiCard(id, title, value, sub, raw) {
+  return h(
+    "div",
+    { class: "kpi", "data-kpi": id },
+    h("div", { class: "kpi-title" }, title),
+    h("div", { class: "kpi-value", "data-value": raw ?? "" }, value),
+    h("div", { class: "kpi-sub" }, sub),
+  );
+}
+
+/** The KPI cards: feedback analysed, NPS, CSAT, mean rating (overall). */
+export function kpiCards(kpis, curve) {
+  const o = kpis.overall;
+  const total = curve ? curve.stages.reduce((sum, st) => sum + st.mentions, 0) : null;
+  return [
+    kpiCard(
+      "feedback",
+      t("kpi_feedback"),
+      num(o.feedback),
+      total === null ? "" : t("kpi_feedback_sub", { m: num(total) }),
+      o.feedback,
+    ),
+    kpiCard(
+      "nps",
+      t("kpi_nps"),
+      decimal(o.nps, 1, true),
+      o.nps_answers
+        ? t("kpi_nps_sub", { n: num(o.nps_answers), p: num(o.promoters), d: num(o.detractors) })
+        : t("kpi_nps_none"),
+      o.nps,
+    ),
+    kpiCard(
+      "csat",
+      t("kpi_csat"),
+      o.csat === null ? DASH : percent(o.csat / 100, 1),
+      o.rated ? t("kpi_csat_sub", { n: num(o.rated) }) : t("kpi_none"),
+      o.csat,
+    ),
+    kpiCard(
+      "rating",
+      t("kpi_rating"),
+      o.mean_rating === null ? DASH : `${num(o.mean_rating, 2)} / 5`,
+      o.rated ? t("kpi_rating_sub", { n: num(o.rated) }) : t("kpi_none"),
+      o.mean_rating,
+    ),
+  ];
+}
+
+function alertValue(metric, value) {
+  return metric === "irritant_share" ? percent(value) : decimal(value, 1);
+}
+
+/** The alerts of the week, strongest first, each with its numbers. */
+export function alertList(data) {
+  if (!data.as_of) return [notice("empty", t("alerts_none"))];
+  const week = h(
+    "p",
+    { class: "panel-hint" },
+    t("alerts_week", { from: date(data.week.from), to: date(data.week.to), weeks: data.baseline.weeks }),
+  );
+  if (!data.alerts.length) return [week, notice("ok", t("alerts_none"))];
+  const items = data.alerts.map((alert) => {
+    const bad = alert.metric === "irritant_share" && alert.direction === "up";
+    return h(
+      "li",
+      {
+        class: `alert ${bad ? "alert-bad" : "alert-info"}`,
+        "data-id": alert.id,
+        "data-metric": alert.metric,
+        "data-z": alert.z,
+      },
+      h("span", { class: "alert-arrow", "aria-hidden": "true" }, alert.direction === "up" ? "▲" : "▼"),
+      h(
+        "div",
+        {},
+        h(
+          "strong",
+          {},
+          t("alert_text", {
+            label: alert.label,
+            dimension: t(`dimension_${alert.dimension}`),
+            metric: t(`metric_${alert.metric}`),
+            direction: t(`dir_${alert.direction}`),
+          }),
+        ),
+        h(
+          "div",
+          { class: "alert-numbers" },
+          t("alert_numbers", {
+            value: alertValue(alert.metric, alert.value),
+            baseline: alertValue(alert.metric, alert.baseline_mean),
+            z: decimal(alert.z, 2, true),
+            n: num(alert.mentions),
+          }),
+        ),
+      ),
+    );
+  });
+  return [week, h("ul", { class: "alerts" }, items)];
+}
+
+function chip(value) {
+  return h("span", { class: "chip", style: `background:${sentimentColour(value)}`, "aria-hidden": "true" });
+}
+
+/** The stage-by-stage table: the curve's figures and the KPIs per stage, stages across (as on the map). */
+export function stageTable(curve, kpis) {
+  const perStage = new Map((kpis?.stages || []).map((k) => [k.stage, k]));
+  const rows = [
+    [t("row_mentions"), (st) => num(st.mentions)],
+    [
+      t("row_sentiment"),
+      (st) => (st.mean_sentiment === null ? DASH : [chip(st.mean_sentiment), sentiment(st.mean_sentiment)]),
+    ],
+    [t("row_ci"), (st) => (st.ci_low === null ? DASH : `${sentiment(st.ci_low)} … ${sentiment(st.ci_high)}`)],
+    [t("row_irritants"), (st) => percent(st.irritant_share)],
+    [t("row_delights"), (st) => percent(st.delight_share)],
+    [t("row_net"), (st) => decimal(st.net_sentiment, 0, true)],
+    [
+      t("row_emotion"),
+      (st) => (st.emotions.length ? `${emotion(st.emotions[0].emotion)} (${percent(st.emotions[0].share)})` : DASH),
+    ],
+    [t("row_nps"), (st) => decimal(perStage.get(st.stage)?.nps, 1, true)],
+    [
+      t("row_csat"),
+      (st) => {
+        const k = perStage.get(st.stage);
+        return k?.csat == null ? DASH : percent(k.csat / 100, 1);
+      },
+    ],
+    [
+      t("row_rating"),
+      (st) => {
+        const k = perStage.get(st.stage);
+        return k?.mean_rating == null ? DASH : `${num(k.mean_rating, 2)} / 5`;
+      },
+    ],
+  ];
+  if (curve.period) {
+    rows.push([
+      t("row_change"),
+      (st) => {
+        const c = st.change;
+        if (!c || c.mean_sentiment === null) return DASH;
+        return h(
+          "span",
+          { class: c.significant ? "change significant" : "change" },
+          sentiment(c.mean_sentiment),
+          h("small", {}, ` (${c.significant ? t("significant") : t("not_significant")})`),
+        );
+      },
+    ]);
+  }
+  return h(
+    "table",
+    { class: "stage-table" },
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", { scope: "col" }, ""),
+        curve.stages.map((st) => h("th", { scope: "col" }, st.label)),
+      ),
+    ),
+    h(
+      "tbody",
+      {},
+      rows.map(([name, cell]) =>
+        h(
+          "tr",
+          {},
+          h("th", { scope: "row" }, name),
+          curve.stages.map((st) => h("td", { "data-stage": st.stage }, cell(st))),
+        ),
+      ),
+    ),
+  );
+}
+
+function themeVerbatim(v, polarity) {
+  return verbatim(v.text, {
+    mentions: [{ ...v.mention, focus: true, polarity }],
+    evidence: v.evidence,
+    clip: 420,
+  });
+}
+
+/** Top irritants or delights: theme cards with figures, topics and verbatims (the mention highlighted). */
+export function themeList(data, polarity, onRead) {
+  if (!data.themes.length) return [notice("empty", t(`themes_empty_${polarity}`))];
+  const colour = polarity === "irritant" ? IRRITANT : DELIGHT;
+  const items = data.themes.map((theme, index) => {
+    const [first, ...others] = theme.verbatims;
+    const impact = theme.impact || {};
+    return h(
+      "li",
+      { class: `theme theme-${polarity}`, "data-stage": theme.stage, "data-touchpoint": theme.touchpoint },
+      h(
+        "div",
+        { class: "theme-head" },
+        h("span", { class: "theme-rank", "aria-hidden": "true" }, String(index + 1)),
+        h("h4", {}, `${theme.stage_label} · ${theme.touchpoint_label}`),
+        h(
+          "span",
+          { class: "theme-priority", "data-priority": theme.priority },
+          t("theme_priority", { p: decimal(theme.priority, 1) }),
+        ),
+      ),
+      h(
+        "p",
+        { class: "theme-stats" },
+        t("theme_stats", { m: num(theme.mentions), s: percent(theme.share), v: sentiment(theme.mean_sentiment) }),
+      ),
+      h(
+        "p",
+        { class: "theme-stats" },
+        t("theme_impact", { r: decimal(impact.rating, 2, true), n: decimal(impact.nps, 1, true) }),
+        " · ",
+        t("theme_trend", { d: t(`trend_${theme.trend.direction}`) }),
+        " ",
+        sparkline(theme.trend.weeks, colour),
+      ),
+      theme.topics?.length
+        ? h(
+            "p",
+            { class: "theme-topics" },
+            h("span", { class: "label" }, t("theme_topics")),
+            theme.topics.slice(0, 3).map((tp) => h("span", { class: "tag" }, `${tp.label} (${num(tp.mentions)})`)),
+          )
+        : null,
+      first ? themeVerbatim(first, polarity) : null,
+      others.length
+        ? h(
+            "details",
+            {},
+            h("summary", {}, t("more_verbatims", { n: others.length })),
+            others.map((v) => themeVerbatim(v, polarity)),
+          )
+        : null,
+      h(
+        "button",
+        { type: "button", class: "link", onclick: () => onRead(theme.stage, theme.touchpoint) },
+        t("theme_read"),
+      ),
+    );
+  });
+  return [h("ol", { class: "themes" }, items)];
+}
+
+/** The topics of a slice: computing, done (label words, size, verbatims), or failed. */
+export function topicList(data) {
+  if (data.status === "computing") return [notice("loading", t("topics_computing"))];
+  if (data.status === "failed" || data.error)
+    return [notice("error", t("topics_error", { e: data.error || data.status }))];
+  if (!data.topics.length) return [notice("empty", t("topics_empty"))];
+  return [
+    h(
+      "ul",
+      { class: "topics" },
+      data.topics.slice(0, 8).map((topic) =>
+        h(
+          "li",
+          { class: "topic", "data-topic": topic.id },
+          h("h4", {}, topic.label),
+          h(
+            "p",
+            { class: "theme-stats" },
+            `${t("topic_size", { n: num(topic.size) })} · ${t("row_sentiment").toLowerCase()} ${sentiment(topic.mean_sentiment)}`,
+          ),
+          h(
+            "p",
+            { class: "topic-words" },
+            topic.words.map((w) => h("span", { class: "tag" }, w)),
+          ),
+          topic.verbatims.slice(0, 2).map((v) => h("blockquote", { class: "verbatim small" }, v.text)),
+        ),
+      ),
+    ),
+  ];
+}
+
+/** One piece of feedback in the drill-down, the mentions of the selected stage (or cell) highlighted. */
+export function feedbackItem(item, focus, labels) {
+  const isFocus = (m) => m.stage === focus.stage && (!focus.touchpoint || m.touchpoint === focus.touchpoint);
+  const describe = (m) =>
+    `${labels.stage(m.stage)} · ${labels.touchpoint(m.touchpoint)} · ${t(`polarity_${m.polarity}`)} ${sentiment(m.sentiment)}`;
+  const marks = (item.mentions || []).map((m) => ({ ...m, focus: isFocus(m), title: describe(m) }));
+  const meta = [
+    date(item.created_at || item.received_at),
+    item.source,
+    item.kind ? t(`kind_${item.kind}`) : null,
+    item.rating !== null ? `${t("rating")} ${decimal(item.rating, 1)} / ${decimal(item.rating_scale || 5, 0)}` : null,
+    item.nps !== null ? `NPS ${item.nps}` : null,
+    item.language ? item.language.toUpperCase() : null,
+  ].filter(Boolean);
+  const quote = verbatim(item.text, { mentions: marks, evidence: item.evidence || [] });
+  if (item.language) quote.setAttribute("lang", item.language);
+  return h(
+    "li",
+    { class: "feedback", "data-id": item.id },
+    quote,
+    h(
+      "p",
+      { class: "feedback-tags" },
+      marks
+        .filter((m) => m.focus)
+        .map((m) =>
+          h(
+            "span",
+            { class: `tag pol-${m.polarity}` },
+            [
+              t(`polarity_${m.polarity}`) + " " + sentiment(m.sentiment),
+              labels.touchpoint(m.touchpoint),
+              m.emotion !== "none" ? emotion(m.emotion) : null,
+            ]
+              .filter(Boolean)
+              .join(" · "),
+          ),
+        ),
+    ),
+    h("p", { class: "feedback-meta" }, meta.join(" · ")),
+  );
+}
+
+/** The filters in words ("From 1 May 2026 · Reviews · FR"), or "all feedback". */
+export function describeFilters(filters) {
+  const parts = [];
+  if (filters.date_from) parts.push(`${t("date_from")} ${date(filters.date_from)}`);
+  if (filters.date_to) parts.push(`${t("date_to")} ${date(filters.date_to)}`);
+  if (filters.kind) parts.push(t(`kind_${filters.kind}`));
+  if (filters.source) parts.push(`${t("source")}: ${filters.source}`);
+  if (filters.segment) parts.push(`${t("segment")}: ${filters.segment}`);
+  if (filters.language) parts.push(`${t("language_filter")}: ${filters.language.toUpperCase()}`);
+  return parts.length ? parts.join(" · ") : t("report_all_feedback");
+}
