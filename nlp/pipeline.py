@@ -178,7 +178,7 @@ def load_pipeline(
         touchpoint_head=LabelHead.load(heads, "touchpoint").adapt(taxonomy.touchpoints, embedder),
         sentiment_head=SentimentHead.load(heads),
         emotion_head=LabelHead.load(heads, "emotion").adapt(taxonomy.emotions, embedder),
-        mentions=MentionBuilder(float(settings.get("min_neutral_stage_score", 0.8))),
+        mentions=MentionBuilder(float(settings.get("min_neutral_stage_score", 0.95))),
         lexicon=SentimentLexicon.load(),
         ngrams=CharNgrams.load(heads),
         emotion_polarities={k: list(v) for k, v in settings.get("emotion_polarities", {}).items()},

@@ -89,9 +89,9 @@ def test_jsonl_rows_and_errors() -> None:
 
 
 def test_ragged_rows_are_errors_unless_the_overflow_is_the_last_text_column() -> None:
-    data = "avis,note\nBien,5\nTrop,de,champs\nMal,1\n".encode()
+    data = b"avis,note\nBien,5\nTrop,de,champs\nMal,1\n"
     items = list(read_csv(io.BytesIO(data)))
     assert [(i.line, i.text) for i in items if isinstance(i, FeedbackRow)] == [(2, "Bien"), (4, "Mal")]
     assert [(e.line, e.reason) for e in items if isinstance(e, RowError)] == [(3, "the row has 3 fields, the header 2")]
-    tail = list(read_csv(io.BytesIO("note,avis\n5,Bien, vraiment bien\n".encode())))
+    tail = list(read_csv(io.BytesIO(b"note,avis\n5,Bien, vraiment bien\n")))
     assert [i.text for i in tail if isinstance(i, FeedbackRow)] == ["Bien, vraiment bien"]

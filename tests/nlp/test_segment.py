@@ -58,3 +58,13 @@ def test_blank_text_has_no_segment_and_other_languages_still_split(segmenter: Se
     segments = segmenter(["   ", "Das Hotel war sauber. Das Frühstück war kalt."], ["fr", "de"])
     assert segments[0] == []
     assert [s.text for s in segments[1]] == ["Das Hotel war sauber.", "Das Frühstück war kalt."]
+
+
+def test_a_capitalised_one_word_sentence_is_a_segment_of_its_own(segmenter: Segmenter) -> None:
+    text = "Parfait. Le livreur a appelé avant de passer"
+    assert texts_of(segmenter, text, "fr") == ["Parfait.", "Le livreur a appelé avant de passer"]
+
+
+def test_unpunctuated_english_review_splits_at_a_common_review_word(segmenter: Segmenter) -> None:
+    text = "The pool was freezing Parking cost extra every night"
+    assert texts_of(segmenter, text, "en") == ["The pool was freezing", "Parking cost extra every night"]
