@@ -61,6 +61,14 @@ class _Language:
     negators: frozenset[str]
     modifiers: dict[str, float]
     stemmed: dict[tuple[str, ...], float]
+    pseudo_negations: frozenset[tuple[str, ...]] = frozenset()
+
+    def pseudo_negation_at(self, words: list[str], i: int) -> int:
+        """Return the length of a pseudo-negation ("non seulement", "no doubt") starting at token i, else 0."""
+        for size in sorted({len(p) for p in self.pseudo_negations}, reverse=True):
+            if tuple(words[i : i + size]) in self.pseudo_negations:
+                return size
+        return 0
 
     def lookup(self, key: tuple[str, ...], language: str) -> float | None:
         """Return the weight of a token sequence as written, else of its inflection-folded form."""
@@ -92,12 +100,14 @@ class SentimentLexicon:
                 _fold(k): float(v) for k, v in {**rules.get("intensifiers", {}), **rules.get("diminishers", {})}.items()
             }
             negators = frozenset(_fold(n) for n in rules.get("negators", []))
+            pseudo = frozenset(tuple(_TOKEN.findall(_fold(p))) for p in rules.get("pseudo_negations", []))
             stemmed: dict[tuple[str, ...], float] = {}
             for key, value in entries.items():  # a folded form shared by opposite terms is left out
                 folded = tuple(_stem(w, language) for w in key)
                 stemmed[folded] = value if stemmed.get(folded, value) * value > 0 else 0.0
             stemmed = {k: v for k, v in stemmed.items() if v}
-            languages[language] = _Language(entries, max(map(len, entries), default=1), negators, scale, stemmed)
+            longest = max(map(len, entries), default=1)
+            languages[language] = _Language(entries, longest, negators, scale, stemmed, pseudo)
         return cls(languages)
 
     def evidence(self, text: str, language: str) -> list[Evidence]:
@@ -114,6 +124,11 @@ class SentimentLexicon:
         while i < len(tokens):
             if not words[i][0].isalnum() and words[i] not in rules.entries and (words[i],) not in rules.entries:
                 scope_start = i + 1
+            pseudo = rules.pseudo_negation_at(words, i)
+            if pseudo:  # "non seulement des incapables": the "non" negates nothing after it
+                i += pseudo
+                scope_start = i
+                continue
             match = None
             for size in range(min(rules.longest, len(tokens) - i), 0, -1):
                 weight = rules.lookup(tuple(words[i : i + size]), language)
