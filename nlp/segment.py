@@ -6,6 +6,7 @@ Every segment keeps exact character offsets into its original text, so
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -122,7 +123,10 @@ class Segmenter:
                 spans.extend(self._clauses(text, piece_start, piece_end, language))
         spans = [s for s in (_trim(text, a, b) for a, b in spans) if s is not None]
         spans = self._attach_fragments(text, spans)
-        return [Segment(doc_index, text[a:b], a, b, language) for a, b in spans]
+        starts = [start for start, _ in sentences]
+        return [
+            Segment(doc_index, text[a:b], a, b, language, max(bisect.bisect_right(starts, a) - 1, 0)) for a, b in spans
+        ]
 
     def _clauses(self, text: str, start: int, end: int, language: str) -> Iterator[tuple[int, int]]:
         cuts: dict[int, int] = {}  # position -> words needed on each side

@@ -74,6 +74,8 @@ class TrainingConfig:
     lexicon_feature_scale: float = 1.0
     min_neutral_stage_score: float = 0.95
     context_weight: float = 0.4
+    sentiment_context: float = 1.0
+    weak_sentiment: float = 0.15
 
 
 def _stable_key(text: str) -> str:
@@ -318,6 +320,8 @@ def train(
         settings={
             "min_neutral_stage_score": config.min_neutral_stage_score,
             "context_weight": config.context_weight,
+            "sentiment_context": config.sentiment_context,
+            "weak_sentiment": config.weak_sentiment,
             "sentiment_threshold": config.sentiment_threshold,
             # the polarities each emotion was seen with in 10%+ of its examples
             "emotion_polarities": {
