@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ NEGATION_WINDOW = 3
 FEATURES = 5
 
 
+@lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
     if ch == "’":
         return "'"
@@ -62,19 +64,30 @@ class _Language:
     modifiers: dict[str, float]
     stemmed: dict[tuple[str, ...], float]
     pseudo_negations: frozenset[tuple[str, ...]] = frozenset()
+    # first tokens of the entries as written and inflection-folded: most tokens start no entry at all
+    starts: frozenset[str] = frozenset()
+    stem_starts: frozenset[str] = frozenset()
+    pseudo_sizes: tuple[int, ...] = ()
 
     def pseudo_negation_at(self, words: list[str], i: int) -> int:
         """Return the length of a pseudo-negation ("non seulement", "no doubt") starting at token i, else 0."""
-        for size in sorted({len(p) for p in self.pseudo_negations}, reverse=True):
+        for size in self.pseudo_sizes:
             if tuple(words[i : i + size]) in self.pseudo_negations:
                 return size
         return 0
 
-    def lookup(self, key: tuple[str, ...], language: str) -> float | None:
-        """Return the weight of a token sequence as written, else of its inflection-folded form."""
-        if key in self.entries:
-            return self.entries[key]
-        return self.stemmed.get(tuple(_stem(w, language) for w in key))
+    def match_at(self, words: list[str], stems: list[str], i: int) -> tuple[int, float] | None:
+        """Return (length, weight) of the longest entry at token i, as written or else inflection-folded."""
+        as_written, folded = words[i] in self.starts, stems[i] in self.stem_starts
+        if not (as_written or folded):
+            return None
+        for size in range(min(self.longest, len(words) - i), 0, -1):
+            weight = self.entries.get(tuple(words[i : i + size])) if as_written else None
+            if weight is None and folded:
+                weight = self.stemmed.get(tuple(stems[i : i + size]))
+            if weight is not None:
+                return size, weight
+        return None
 
 
 class SentimentLexicon:
@@ -106,8 +119,17 @@ class SentimentLexicon:
                 folded = tuple(_stem(w, language) for w in key)
                 stemmed[folded] = value if stemmed.get(folded, value) * value > 0 else 0.0
             stemmed = {k: v for k, v in stemmed.items() if v}
-            longest = max(map(len, entries), default=1)
-            languages[language] = _Language(entries, longest, negators, scale, stemmed, pseudo)
+            languages[language] = _Language(
+                entries,
+                max(map(len, entries), default=1),
+                negators,
+                scale,
+                stemmed,
+                pseudo,
+                frozenset(k[0] for k in entries if k),
+                frozenset(k[0] for k in stemmed if k),
+                tuple(sorted({len(p) for p in pseudo}, reverse=True)),
+            )
         return cls(languages)
 
     def evidence(self, text: str, language: str) -> list[Evidence]:
@@ -118,6 +140,7 @@ class SentimentLexicon:
         folded = _fold(text)
         tokens = [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(folded)]
         words = [t for t, _, _ in tokens]
+        stems = [_stem(w, language) for w in words]
         found: list[Evidence] = []
         scope_start = 0  # negation and modifiers never reach across punctuation or an earlier match
         i = 0
@@ -129,12 +152,7 @@ class SentimentLexicon:
                 i += pseudo
                 scope_start = i
                 continue
-            match = None
-            for size in range(min(rules.longest, len(tokens) - i), 0, -1):
-                weight = rules.lookup(tuple(words[i : i + size]), language)
-                if weight is not None:
-                    match = (size, weight)
-                    break
+            match = rules.match_at(words, stems, i)
             if match is None:
                 i += 1
                 continue
