@@ -15,19 +15,19 @@ from typing import Any
 
 from nlp.types import Segment
 
-# Connectors that open a clause with a (usually) contrasting evaluation. The split happens before
-# the connector, which stays in the second clause: "rapide | mais le SAV ne répond pas".
+# Connectors that open a clause with a (usually) contrasting or additional evaluation. The split happens
+# before the connector, which stays in the second clause: "rapide | mais le SAV ne répond pas".
 _CONNECTORS = {
     "fr": [
         "mais", "cependant", "par contre", "en revanche", "toutefois", "néanmoins", "neanmoins", "pourtant",
         "sauf que", "alors que", "tandis que", "malheureusement", "hélas", "helas", "seul bémol", "seul bemol",
         "seul point négatif", "seul point negatif", "dommage que", "en plus", "de plus", "par ailleurs",
-        "et en plus", "sinon",
+        "et en plus", "sinon", "ainsi que",
     ],
     "en": [
         "but", "however", "although", "though", "whereas", "except that", "unfortunately", "on the other hand",
         "the only downside", "only downside", "only complaint", "the only thing", "apart from that",
-        "other than that", "also", "plus", "yet",
+        "other than that", "also", "plus", "yet", "as well as",
     ],
 }  # fmt: skip
 # Run-on texts ("Contrat résilié le même jour Je ne recommande pas", "Staff were rude Breakfast was cold")

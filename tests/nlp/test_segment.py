@@ -68,3 +68,8 @@ def test_a_capitalised_one_word_sentence_is_a_segment_of_its_own(segmenter: Segm
 def test_unpunctuated_english_review_splits_at_a_common_review_word(segmenter: Segmenter) -> None:
     text = "The pool was freezing Parking cost extra every night"
     assert texts_of(segmenter, text, "en") == ["The pool was freezing", "Parking cost extra every night"]
+
+
+def test_an_additive_connector_opens_a_new_clause(segmenter: Segmenter) -> None:
+    text = "Livraison soignée ainsi que des conseils utiles au téléphone"
+    assert texts_of(segmenter, text, "fr") == ["Livraison soignée", "ainsi que des conseils utiles au téléphone"]
