@@ -74,15 +74,27 @@ class _Language:
     negators: frozenset[str]
     modifiers: dict[str, float]
     stemmed: dict[tuple[str, ...], float]
-    starts: frozenset[str]  # first words of the entries, as written and inflection-folded
+    pseudo_negations: frozenset[tuple[str, ...]] = frozenset()
+    # first tokens of the entries as written and inflection-folded: most tokens start no entry at all
+    starts: frozenset[str] = frozenset()
+    stem_starts: frozenset[str] = frozenset()
+    pseudo_sizes: tuple[int, ...] = ()
 
-    def match(self, words: list[str], stems: list[str], i: int) -> tuple[int, float] | None:
-        """Return (size, weight) of the longest entry starting at word `i`, as written or inflection-folded."""
-        if words[i] not in self.starts and stems[i] not in self.starts:
+    def pseudo_negation_at(self, words: list[str], i: int) -> int:
+        """Return the length of a pseudo-negation ("non seulement", "no doubt") starting at token i, else 0."""
+        for size in self.pseudo_sizes:
+            if tuple(words[i : i + size]) in self.pseudo_negations:
+                return size
+        return 0
+
+    def match_at(self, words: list[str], stems: list[str], i: int) -> tuple[int, float] | None:
+        """Return (length, weight) of the longest entry at token i, as written or else inflection-folded."""
+        as_written, folded = words[i] in self.starts, stems[i] in self.stem_starts
+        if not (as_written or folded):
             return None
         for size in range(min(self.longest, len(words) - i), 0, -1):
-            weight = self.entries.get(tuple(words[i : i + size]))
-            if weight is None:
+            weight = self.entries.get(tuple(words[i : i + size])) if as_written else None
+            if weight is None and folded:
                 weight = self.stemmed.get(tuple(stems[i : i + size]))
             if weight is not None:
                 return size, weight
@@ -112,14 +124,22 @@ class SentimentLexicon:
                 _fold(k): float(v) for k, v in {**rules.get("intensifiers", {}), **rules.get("diminishers", {})}.items()
             }
             negators = frozenset(_fold(n) for n in rules.get("negators", []))
+            pseudo = frozenset(tuple(_TOKEN.findall(_fold(p))) for p in rules.get("pseudo_negations", []))
             stemmed: dict[tuple[str, ...], float] = {}
             for key, value in entries.items():  # a folded form shared by opposite terms is left out
                 folded = tuple(_stem(w, language) for w in key)
                 stemmed[folded] = value if stemmed.get(folded, value) * value > 0 else 0.0
             stemmed = {k: v for k, v in stemmed.items() if v}
-            starts = frozenset(k[0] for k in entries) | frozenset(k[0] for k in stemmed)
             languages[language] = _Language(
-                entries, max(map(len, entries), default=1), negators, scale, stemmed, starts
+                entries,
+                max(map(len, entries), default=1),
+                negators,
+                scale,
+                stemmed,
+                pseudo,
+                frozenset(k[0] for k in entries if k),
+                frozenset(k[0] for k in stemmed if k),
+                tuple(sorted({len(p) for p in pseudo}, reverse=True)),
             )
         return cls(languages)
 
@@ -138,7 +158,12 @@ class SentimentLexicon:
         while i < len(tokens):
             if not words[i][0].isalnum() and words[i] not in rules.entries and (words[i],) not in rules.entries:
                 scope_start = i + 1
-            match = rules.match(words, stems, i)
+            pseudo = rules.pseudo_negation_at(words, i)
+            if pseudo:  # "non seulement des incapables": the "non" negates nothing after it
+                i += pseudo
+                scope_start = i
+                continue
+            match = rules.match_at(words, stems, i)
             if match is None:
                 i += 1
                 continue

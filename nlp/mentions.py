@@ -22,7 +22,7 @@ class MentionBuilder:
     continues the phone moment).
     """
 
-    min_neutral_stage_score: float = 0.8
+    min_neutral_stage_score: float = 0.95
 
     def __call__(self, segments: Sequence[SegmentAnalysis]) -> list[Mention]:
         """Return the mentions of one text's segments, in text order."""

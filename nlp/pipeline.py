@@ -43,6 +43,8 @@ class Pipeline:
     ngrams: CharNgrams | None = None
     emotion_polarities: dict[str, list[str]] = field(default_factory=dict)
     context_weight: float = 0.0
+    sentiment_context: float = 0.0
+    weak_sentiment: float = 0.0
     manifest: Manifest | None = None
 
     def analyze(
@@ -92,6 +94,7 @@ class Pipeline:
         touchpoints = self.touchpoint_head.predict(in_context, grams)
         features, evidence = self.lexicon.features(segments)
         sentiments = self.sentiment_head.score(self.sentiment_head.inputs(vectors, features), grams)
+        sentiments = self.with_sentiment_context(segments, sentiments)
         emotions = self._emotions(vectors, sentiments)
         result = []
         for segment, stage, touchpoint, emotion, sentiment, hits in zip(
@@ -131,6 +134,25 @@ class Pipeline:
             blended[rows] += self.context_weight * vectors[rows].mean(axis=0)
         norms = np.linalg.norm(blended, axis=1, keepdims=True)
         return (blended / np.maximum(norms, 1e-12)).astype(np.float32)
+
+    def with_sentiment_context(self, segments: Sequence[Segment], sentiments: np.ndarray) -> np.ndarray:
+        """Pull each weak sentiment (|score| < `weak_sentiment`) toward the tone of its text's other sentences.
+
+        "Contrat résilié le même jour" says little on its own and is an irritant in an angry review. Only
+        other sentences count: a contrast inside one sentence ("rapide mais cher") is left as it is.
+        """
+        if not self.sentiment_context or not self.weak_sentiment or len(sentiments) == 0:
+            return sentiments
+        documents = np.array([s.doc_index for s in segments])
+        sentence_ids = np.array([s.sentence for s in segments])
+        lengths = np.array([max(s.end - s.start, 1) for s in segments], dtype=np.float64)
+        blended = sentiments.astype(np.float64).copy()
+        for row in np.flatnonzero(np.abs(sentiments) < self.weak_sentiment):
+            others = (documents == documents[row]) & (sentence_ids != sentence_ids[row])
+            if others.any():
+                tone = float((lengths[others] * sentiments[others]).sum() / lengths[others].sum())
+                blended[row] = (1 - self.sentiment_context) * sentiments[row] + self.sentiment_context * tone
+        return blended.astype(sentiments.dtype)
 
     def _emotions(self, vectors: np.ndarray, sentiments: np.ndarray) -> list[Scored]:
         """Pick each segment's emotion among those compatible with its polarity (no 'joy' on an irritant)."""
@@ -178,10 +200,12 @@ def load_pipeline(
         touchpoint_head=LabelHead.load(heads, "touchpoint").adapt(taxonomy.touchpoints, embedder),
         sentiment_head=SentimentHead.load(heads),
         emotion_head=LabelHead.load(heads, "emotion").adapt(taxonomy.emotions, embedder),
-        mentions=MentionBuilder(float(settings.get("min_neutral_stage_score", 0.8))),
+        mentions=MentionBuilder(float(settings.get("min_neutral_stage_score", 0.95))),
         lexicon=SentimentLexicon.load(),
         ngrams=CharNgrams.load(heads),
         emotion_polarities={k: list(v) for k, v in settings.get("emotion_polarities", {}).items()},
         context_weight=float(settings.get("context_weight", 0.0)),
+        sentiment_context=float(settings.get("sentiment_context", 0.0)),
+        weak_sentiment=float(settings.get("weak_sentiment", 0.0)),
         manifest=manifest,
     )

@@ -6,6 +6,7 @@ Every segment keeps exact character offsets into its original text, so
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -14,29 +15,40 @@ from typing import Any
 
 from nlp.types import Segment
 
-# Connectors that open a clause with a (usually) contrasting evaluation. The split happens before
-# the connector, which stays in the second clause: "rapide | mais le SAV ne répond pas".
+# Connectors that open a clause with a (usually) contrasting or additional evaluation. The split happens
+# before the connector, which stays in the second clause: "rapide | mais le SAV ne répond pas".
 _CONNECTORS = {
     "fr": [
         "mais", "cependant", "par contre", "en revanche", "toutefois", "néanmoins", "neanmoins", "pourtant",
         "sauf que", "alors que", "tandis que", "malheureusement", "hélas", "helas", "seul bémol", "seul bemol",
         "seul point négatif", "seul point negatif", "dommage que", "en plus", "de plus", "par ailleurs",
-        "et en plus", "sinon",
+        "et en plus", "sinon", "ainsi que",
     ],
     "en": [
         "but", "however", "although", "though", "whereas", "except that", "unfortunately", "on the other hand",
         "the only downside", "only downside", "only complaint", "the only thing", "apart from that",
-        "other than that", "also", "plus", "yet",
+        "other than that", "also", "plus", "yet", "as well as",
     ],
 }  # fmt: skip
-# Run-on texts ("Contrat résilié le même jour Je ne recommande pas") start a new sentence with a
-# capitalised function word right after a lower-case word; proper nouns are not in these lists.
+# Run-on texts ("Contrat résilié le même jour Je ne recommande pas", "Staff were rude Breakfast was cold")
+# start a new sentence with a capitalised function word or common review word right after a lower-case
+# word; proper nouns are not in these lists.
 _SENTENCE_STARTERS = {
     "fr": "Je J Il Elle Ils Elles On Nous Vous Le La Les L Un Une Des Ce Cet Cette Ces C Mon Ma Mes Notre Nos "
     "Votre Vos Très Tres Pas Aucun Aucune Rien Tout Toujours Jamais Bref Depuis Après Apres Avant Pour Enfin "
-    "Mais Personnel Accueil Service",
+    "Mais Personnel Accueil Service Prix Tarif Tarifs Conseiller Conseillère Site Rapide Simple Bon Bonne "
+    "Excellent Excellente Parfait Super Nul Nulle Assurance Contrat Sinistre Dossier Impossible Merci Satisfait "
+    "Satisfaite Déçu Déçue Franchement Vraiment Sinon Ensuite Puis Quand Lors Suite Malgré Heureusement "
+    "Malheureusement Cependant Seul Seule Dommage Attention Bravo Chambre Petit Propre Livraison Colis Commande "
+    "Résiliation Souscription Devis Cotisation Application Appli",
     "en": "We My Our It They She He This That There The Was Were Is Are Very Staff Room Breakfast Would Not "
-    "No Only Nothing Everything Location Bed Bathroom Hotel Service",
+    "No Only Nothing Everything Location Bed Bathroom Hotel Service Nice Great Good Excellent Lovely Friendly "
+    "Clean Comfortable Comfy Helpful Perfect Amazing Beautiful Big Small Large Spacious Quiet Noisy Poor Bad "
+    "Terrible Awful Rude Dirty Expensive Cheap Overpriced Food Price Prices Value Parking Wifi Shower Reception "
+    "Restaurant Bar Pool Lift Lifts Checkout Booking Everyone All Although So Then When Some Lots Lack Too "
+    "Really Absolutely Definitely Will Had Have Got Did Loved Love Liked Enjoyed Easy Quick Slow Free Extra "
+    "Plenty Beds Rooms Pillows Towels Decor Tea Coffee Unfortunately Overall Also Fantastic Superb Wonderful "
+    "Brilliant Dated Old Tired Cold Hot Noise",
 }
 _MIN_WORDS = 2
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -67,7 +79,8 @@ class Segmenter:
     Sentences come from spaCy's `senter` (French and English pipelines; a rule-based
     sentencizer for other languages); clauses come from contrastive connectors, hard breaks
     (newlines, `;`, dashes) and run-on sentence starts. Fragments shorter than
-    `min_words` words are attached to their neighbour rather than analysed alone.
+    `min_words` words are attached to their neighbour rather than analysed alone, except a
+    capitalised one-word sentence ("Location.", "Parfait !"), which is a verdict of its own.
     """
 
     def __init__(self, min_words: int = _MIN_WORDS, spacy_models: dict[str, str] | None = None) -> None:
@@ -110,7 +123,10 @@ class Segmenter:
                 spans.extend(self._clauses(text, piece_start, piece_end, language))
         spans = [s for s in (_trim(text, a, b) for a, b in spans) if s is not None]
         spans = self._attach_fragments(text, spans)
-        return [Segment(doc_index, text[a:b], a, b, language) for a, b in spans]
+        starts = [start for start, _ in sentences]
+        return [
+            Segment(doc_index, text[a:b], a, b, language, max(bisect.bisect_right(starts, a) - 1, 0)) for a, b in spans
+        ]
 
     def _clauses(self, text: str, start: int, end: int, language: str) -> Iterator[tuple[int, int]]:
         cuts: dict[int, int] = {}  # position -> words needed on each side
@@ -140,7 +156,8 @@ class Segmenter:
         for start, end in spans:
             if pending_start is not None:
                 start, pending_start = pending_start, None
-            if _words(text, start, end) < self.min_words and len(spans) > 1:
+            fragment = _words(text, start, end) < self.min_words and not _one_word_sentence(text, start, end)
+            if fragment and len(spans) > 1:
                 if merged:
                     merged[-1] = (merged[-1][0], end)
                 else:
@@ -153,6 +170,12 @@ class Segmenter:
 
 
 _ALL_COMPONENTS = ["tok2vec", "tagger", "morphologizer", "parser", "attribute_ruler", "lemmatizer", "ner", "senter"]
+
+
+def _one_word_sentence(text: str, start: int, end: int) -> bool:
+    """A capitalised word closed by its own full stop ("Location.", "Parfait !") is a verdict, not a fragment."""
+    word = text[start:end].rstrip(" .!?")
+    return text[end - 1] in ".!?" and len(word) >= 4 and word[0].isupper() and word.isalpha()
 
 
 def _words(text: str, start: int, end: int) -> int:

@@ -72,7 +72,10 @@ class TrainingConfig:
     sentiment_threshold: float = 0.08
     off_topic_prior: float = 0.05
     lexicon_feature_scale: float = 1.0
-    min_neutral_stage_score: float = 0.8
+    min_neutral_stage_score: float = 0.95
+    context_weight: float = 0.4
+    sentiment_context: float = 1.0
+    weak_sentiment: float = 0.15
 
 
 def _stable_key(text: str) -> str:
@@ -316,6 +319,9 @@ def train(
         created=datetime.now(UTC).strftime("%Y-%m-%d"),
         settings={
             "min_neutral_stage_score": config.min_neutral_stage_score,
+            "context_weight": config.context_weight,
+            "sentiment_context": config.sentiment_context,
+            "weak_sentiment": config.weak_sentiment,
             "sentiment_threshold": config.sentiment_threshold,
             # the polarities each emotion was seen with in 10%+ of its examples
             "emotion_polarities": {

@@ -8,13 +8,14 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Segment:
-    """A clause of one input text; `start`/`end` are character offsets into that text."""
+    """A clause of one input text: `start`/`end` are offsets into that text, `sentence` the rank of its sentence."""
 
     doc_index: int
     text: str
     start: int
     end: int
     language: str
+    sentence: int = 0
 
 
 @dataclass(frozen=True)

@@ -39,3 +39,18 @@ def test_evidence_offsets_point_into_the_original_text(lexicon: SentimentLexicon
     for hit in lexicon.evidence(text, "fr"):
         assert text[hit.start : hit.end] == hit.text
     assert {h.text for h in lexicon.evidence(text, "fr")} >= {"DÉPLORABLE", "aimables"}
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "word", "positive"),
+    [
+        ("Non seulement des incapables, mais en plus lents", "fr", "incapables", False),
+        ("Sans doute le meilleur accueil de la ville", "fr", "le meilleur", True),
+        ("Nothing but problems since the upgrade", "en", "problems", False),
+    ],
+)
+def test_a_pseudo_negation_negates_nothing_after_it(
+    lexicon: SentimentLexicon, text: str, language: str, word: str, positive: bool
+) -> None:
+    evidence = {e.text: e.weight for e in lexicon.evidence(text, language)}
+    assert (evidence[word] > 0) is positive

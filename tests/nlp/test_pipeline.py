@@ -120,3 +120,25 @@ def test_analyze_function_returns_one_typed_record_per_text_in_order() -> None:
     assert [a.id for a in analyses] == ["x", "y", "z"]
     assert analyses[1].segments == [] and analyses[1].mentions == []
     assert analyses[2].mentions and analyses[2].mentions[0].polarity == "irritant"
+
+
+def test_a_weak_sentiment_takes_the_tone_of_the_other_sentences_only(tiny: Pipeline) -> None:
+    from dataclasses import replace
+
+    import numpy as np
+
+    from nlp.types import Segment
+
+    segments = [
+        Segment(0, "Aucune réponse depuis un mois.", 0, 30, "fr", 0),
+        Segment(0, "Dossier transmis au service", 31, 58, "fr", 1),
+        Segment(0, "mais un mois de silence", 59, 82, "fr", 1),
+        Segment(1, "Chambre propre", 0, 14, "fr", 0),
+        Segment(1, "mais petit-déjeuner tiède", 15, 40, "fr", 0),
+    ]
+    sentiments = np.array([-0.9, 0.05, -0.8, 0.9, 0.05], dtype=np.float32)
+    pipeline = replace(tiny, sentiment_context=1.0, weak_sentiment=0.15)
+    blended = pipeline.with_sentiment_context(segments, sentiments)
+    assert blended[1] < -0.5  # weak, in an angry text: takes the other sentence's tone
+    assert blended[4] == sentiments[4]  # a contrast inside one sentence is left alone
+    assert list(blended[[0, 2, 3]]) == list(sentiments[[0, 2, 3]])  # strong scores are untouched

@@ -39,8 +39,8 @@ def test_sentences_newlines_and_semicolons_split(segmenter: Segmenter) -> None:
 
 
 def test_run_on_text_splits_at_a_capitalised_sentence_start(segmenter: Segmenter) -> None:
-    text = "Contrat donc résilié le même jour Je ne recommande pas du tout"
-    assert texts_of(segmenter, text, "fr") == ["Contrat donc résilié le même jour", "Je ne recommande pas du tout"]
+    text = "Abonnement arrêté dès le lendemain Je déconseille cet opérateur"
+    assert texts_of(segmenter, text, "fr") == ["Abonnement arrêté dès le lendemain", "Je déconseille cet opérateur"]
 
 
 def test_one_word_fragments_join_their_neighbour(segmenter: Segmenter) -> None:
@@ -58,3 +58,18 @@ def test_blank_text_has_no_segment_and_other_languages_still_split(segmenter: Se
     segments = segmenter(["   ", "Das Hotel war sauber. Das Frühstück war kalt."], ["fr", "de"])
     assert segments[0] == []
     assert [s.text for s in segments[1]] == ["Das Hotel war sauber.", "Das Frühstück war kalt."]
+
+
+def test_a_capitalised_one_word_sentence_is_a_segment_of_its_own(segmenter: Segmenter) -> None:
+    text = "Parfait. Le livreur a appelé avant de passer"
+    assert texts_of(segmenter, text, "fr") == ["Parfait.", "Le livreur a appelé avant de passer"]
+
+
+def test_unpunctuated_english_review_splits_at_a_common_review_word(segmenter: Segmenter) -> None:
+    text = "The pool was freezing Parking cost extra every night"
+    assert texts_of(segmenter, text, "en") == ["The pool was freezing", "Parking cost extra every night"]
+
+
+def test_an_additive_connector_opens_a_new_clause(segmenter: Segmenter) -> None:
+    text = "Livraison soignée ainsi que des conseils utiles au téléphone"
+    assert texts_of(segmenter, text, "fr") == ["Livraison soignée", "ainsi que des conseils utiles au téléphone"]
