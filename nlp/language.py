@@ -33,11 +33,13 @@ class LanguageIdentifier:
         languages: Sequence[str] = COMMON_LANGUAGES,
         min_confidence: float = 0.5,
         default: str = "fr",
+        max_chars: int = 400,
     ) -> None:
         self.preferred = tuple(preferred)
         self.languages = tuple(dict.fromkeys([*preferred, *languages]))
         self.min_confidence = min_confidence
         self.default = default
+        self.max_chars = max_chars
 
     @cached_property
     def _identifier(self) -> Any:
@@ -52,7 +54,8 @@ class LanguageIdentifier:
         """Return the ISO 639-1 code of `text`'s language."""
         if not any(ch.isalpha() for ch in text):
             return self.default
-        ranking = self._identifier.rank(text)
+        # The first few hundred characters tell the language as well as the whole text, at a fraction of the cost.
+        ranking = self._identifier.rank(text[: self.max_chars])
         best, confidence = ranking[0]
         if confidence >= self.min_confidence:
             return str(best)

@@ -82,8 +82,13 @@ class Pipeline:
             yield from self.analyze([t for _, t in batch], ids=[i for i, _ in batch])
 
     def label_segments(self, segments: Sequence[Segment]) -> list[SegmentAnalysis]:
-        """Embed the segments once and apply every head."""
-        vectors = self.embedder.encode([s.text for s in segments])
+        """Embed the segments once (each distinct text once: "No Negative", "Très bien" recur) and apply every head."""
+        texts = [s.text for s in segments]
+        distinct = list(dict.fromkeys(texts))
+        vectors = self.embedder.encode(distinct)
+        if len(distinct) < len(texts):
+            row = {text: i for i, text in enumerate(distinct)}
+            vectors = vectors[[row[text] for text in texts]]
         return self.label_vectors(segments, vectors)
 
     def label_vectors(self, segments: Sequence[Segment], vectors: np.ndarray) -> list[SegmentAnalysis]:

