@@ -133,7 +133,7 @@ class SegmentRow(SQLModel, table=True):
     feedback_id: int = Field(
         sa_column=Column(Integer, ForeignKey("feedback.id", ondelete="CASCADE"), nullable=False, index=True)
     )
-    workspace_id: int = Field(index=True)
+    workspace_id: int
     position: int
     start: int
     end: int
@@ -152,10 +152,7 @@ class MentionRow(SQLModel, table=True):
     """One moment of the journey found in a feedback text."""
 
     __tablename__ = "mention"
-    __table_args__ = (
-        Index("ix_mention_workspace_stage", "workspace_id", "stage"),
-        Index("ix_mention_workspace_day", "workspace_id", "day"),
-    )
+    __table_args__ = (Index("ix_mention_workspace_day", "workspace_id", "day"),)
 
     id: int | None = Field(default=None, primary_key=True)
     feedback_id: int = Field(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, distinct, func, insert, literal, select, update
+from sqlalchemy import bindparam, case, delete, distinct, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -264,11 +264,15 @@ def store_analyses(*, session: Session, analyses: Sequence[Analysis], model: str
             }
         )
     if segments:
-        session.execute(insert(SegmentRow), segments)
+        session.execute(SegmentRow.__table__.insert(), segments)  # Core executemany: no ORM work per row
     if mentions:
-        session.execute(insert(MentionRow), mentions)
+        session.execute(MentionRow.__table__.insert(), mentions)
         update_rollup(session=session, mentions=mentions)
-    session.execute(update(Feedback), updates)
+    table = Feedback.__table__
+    session.execute(
+        table.update().where(table.c.id == bindparam("feedback_id")),
+        [{"feedback_id": u["id"], **{k: v for k, v in u.items() if k != "id"}} for u in updates],
+    )
     bump_version(session=session, workspace_ids=[f.workspace_id for f in feedback_of.values()])
     return [u["id"] for u in updates]
 
