@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             f"{manifest.name}-{manifest.version}-{manifest.training_data_sha256[:8]}" if manifest else "custom"
         )
         app.state.response_cache = ResponseCache()
-        app.state.key_cache = KeyCache()
+        app.state.key_cache = KeyCache(workspace_ttl=settings.workspace_ttl_seconds)
         app.state.analysis_lock = threading.Lock()  # one analysis at a time: the CPU is shared anyway
         app.state.workers = Workers(engine, loaded, settings, app.state.analysis_lock) if settings.run_worker else None
         if app.state.workers is not None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from app.models import Workspace
 
@@ -45,6 +46,10 @@ class ResponseCache:
                 self._items.popitem(last=False)
 
 
+def _serialised(compute: Callable[[], dict[str, Any]]) -> bytes:
+    return json.dumps(compute(), ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+
+
 def _etag(request: Request, workspace: Workspace, extra: str) -> str:
     query = "&".join(sorted(f"{k}={v}" for k, v in request.query_params.multi_items()))
     model = request.app.state.model_tag
@@ -59,10 +64,13 @@ def _matches(request: Request, etag: str) -> bool:
     return given.strip() == "*" or etag in [t.strip().removeprefix("W/") for t in given.split(",")]
 
 
-def cached_answer(
+async def cached_answer(
     request: Request, workspace: Workspace, compute: Callable[[], dict[str, Any]], extra: str = ""
 ) -> Response:
-    """Answer 304 when the client has the current version, else the cached or freshly computed JSON."""
+    """Answer 304 when the client has the current version, else the cached or freshly computed JSON.
+
+    Only a computation goes to the thread pool: a 304 or a cached answer is served on the event loop.
+    """
     etag = _etag(request, workspace, extra)
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": VARY}
     if _matches(request, etag):
@@ -70,6 +78,6 @@ def cached_answer(
     cache: ResponseCache = request.app.state.response_cache
     body = cache.get(etag)
     if body is None:
-        body = json.dumps(compute(), ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+        body = await run_in_threadpool(_serialised, compute)
         cache.put(etag, body)
     return Response(content=body, media_type="application/json", headers=headers)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select, update
 from sqlmodel import Session
 
@@ -25,28 +26,42 @@ from nlp.pipeline import Pipeline
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that only read app state are `async def`: FastAPI runs plain `def` dependencies in its
+# thread pool, and a thread hop per dependency is most of the cost of a 304 answer to a dashboard poll.
+
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """Yield the request's session: read-only for GET and HEAD (on SQLite it then never waits for writers)."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """Yield the request's session: read-only for GET and HEAD (on SQLite it then never waits for writers).
+
+    The session connects lazily, in the (threaded) route that uses it; closing it may talk to the database,
+    so it is done in the thread pool.
+    """
     engine = request.app.state.engine
     if request.method in ("GET", "HEAD"):
         engine = reader(engine)
-    with Session(engine, expire_on_commit=False) as session:
+    session = Session(engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:  # never connected (e.g. a 304): nothing to release
+            session.close()
 
 
-def get_pipeline(request: Request) -> Pipeline:
+async def get_pipeline(request: Request) -> Pipeline:
     return request.app.state.pipeline
 
 
-def get_analysis_lock(request: Request) -> threading.Lock:
+async def get_analysis_lock(request: Request) -> threading.Lock:
     return request.app.state.analysis_lock
 
 
-def get_workers(request: Request) -> Workers | None:
+async def get_workers(request: Request) -> Workers | None:
     return request.app.state.workers
 
 
@@ -72,41 +87,73 @@ class _KeyEntry:
 
 
 class KeyCache:
-    """API key hash -> workspace, remembered for `ttl` seconds: a dashboard poll costs one primary-key read.
+    """What authentication read from the database, remembered briefly so that a dashboard poll reads nothing.
 
-    A revoked key therefore stops working within `ttl` seconds in every process.
+    API key hash -> workspace id for `key_ttl` seconds (a revoked key stops working within that time in every
+    process); workspace row (with its data version, which decides ETags) for `workspace_ttl` seconds, for
+    GET requests only: a poll may see a change up to that late. Writes always read the row afresh.
     """
 
-    def __init__(self, ttl: float = 30.0) -> None:
-        self.ttl = ttl
-        self._entries: dict[str, _KeyEntry] = {}
+    def __init__(self, key_ttl: float = 30.0, workspace_ttl: float = 1.0) -> None:
+        self.key_ttl, self.workspace_ttl = key_ttl, workspace_ttl
+        self._keys: dict[str, _KeyEntry] = {}
+        self._workspaces: dict[int, tuple[Workspace, float]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key_hash: str) -> _KeyEntry | None:
-        entry = self._entries.get(key_hash)
-        return entry if entry is not None and time.monotonic() - entry.checked < self.ttl else None
+    def key(self, key_hash: str) -> _KeyEntry | None:
+        entry = self._keys.get(key_hash)
+        return entry if entry is not None and time.monotonic() - entry.checked < self.key_ttl else None
 
-    def put(self, key_hash: str, entry: _KeyEntry) -> None:
+    def put_key(self, key_hash: str, entry: _KeyEntry) -> None:
         with self._lock:
-            if len(self._entries) > 10_000:
-                self._entries.clear()
-            self._entries[key_hash] = entry
+            if len(self._keys) > 10_000:
+                self._keys.clear()
+            self._keys[key_hash] = entry
+
+    def workspace(self, workspace_id: int) -> Workspace | None:
+        found = self._workspaces.get(workspace_id)
+        return found[0] if found is not None and time.monotonic() - found[1] < self.workspace_ttl else None
+
+    def put_workspace(self, workspace: Workspace) -> None:
+        with self._lock:
+            if len(self._workspaces) > 10_000:
+                self._workspaces.clear()
+            self._workspaces[workspace.id] = (workspace, time.monotonic())  # type: ignore[index]
 
 
-def get_workspace(
+def _check_key(engine: Any, key_hash: str) -> _KeyEntry | None:
+    table = ApiKey.__table__.c
+    with reader(engine).connect() as connection:
+        row = connection.execute(
+            select(table.id, table.workspace_id, table.revoked_at, table.last_used_at).where(table.key_hash == key_hash)
+        ).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > _LAST_USED_RESOLUTION:
+        with session_scope(engine) as writer:
+            writer.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
+    return _KeyEntry(row.id, row.workspace_id, time.monotonic())
+
+
+def _read_workspace(engine: Any, workspace_id: int) -> Workspace | None:
+    table = Workspace.__table__
+    with reader(engine).connect() as connection:
+        found = connection.execute(select(table).where(table.c.id == workspace_id)).first()
+    return Workspace.model_validate(dict(found._mapping)) if found is not None else None
+
+
+async def get_workspace(
     request: Request,
     authorization: Annotated[str | None, Header(description="Bearer KEY")] = None,
     x_api_key: Annotated[str | None, Header(description="KEY (alternative to Authorization)")] = None,
 ) -> Workspace:
     """Return the workspace of the API key in `Authorization: Bearer KEY` or `X-API-Key: KEY`.
 
-    The look-up uses its own short transactions, so that the request's session has taken no lock yet.
-    The workspace row is read on every request (its data version decides ETags); the key check is cached.
+    Database look-ups (in the thread pool, in their own short transactions, so that the request's session
+    has taken no lock yet) happen only when the KeyCache has not got the answer.
     """
     key = _bearer(authorization) or (x_api_key.strip() if x_api_key else None)
-    invalid = AppError(
-        401, "invalid_api_key", "The API key is not valid (unknown or revoked)", headers={"WWW-Authenticate": "Bearer"}
-    )
     if not key:
         raise AppError(
             401,
@@ -114,39 +161,32 @@ def get_workspace(
             "An API key is required: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    invalid = AppError(
+        401, "invalid_api_key", "The API key is not valid (unknown or revoked)", headers={"WWW-Authenticate": "Bearer"}
+    )
     engine = request.app.state.engine
-    keys: KeyCache = request.app.state.key_cache
+    cache: KeyCache = request.app.state.key_cache
     key_hash = hash_api_key(key)
-    entry = keys.get(key_hash)
+    entry = cache.key(key_hash)
     if entry is None:
-        table = ApiKey.__table__.c
-        with reader(engine).connect() as connection:
-            row = connection.execute(
-                select(table.id, table.workspace_id, table.revoked_at, table.last_used_at).where(
-                    table.key_hash == key_hash
-                )
-            ).first()
-        if row is None or row.revoked_at is not None:
+        entry = await run_in_threadpool(_check_key, engine, key_hash)
+        if entry is None:
             raise invalid
-        entry = _KeyEntry(row.id, row.workspace_id, time.monotonic())
-        keys.put(key_hash, entry)
-        now = utcnow()
-        if row.last_used_at is None or now - row.last_used_at > _LAST_USED_RESOLUTION:
-            with session_scope(engine) as writer:
-                writer.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
-    with reader(engine).connect() as connection:
-        found = connection.execute(
-            select(Workspace.__table__).where(Workspace.__table__.c.id == entry.workspace_id)
-        ).first()
-    if found is None:
-        raise invalid
-    return Workspace.model_validate(dict(found._mapping))
+        cache.put_key(key_hash, entry)
+    polling = request.method in ("GET", "HEAD")
+    workspace = cache.workspace(entry.workspace_id) if polling else None
+    if workspace is None:
+        workspace = await run_in_threadpool(_read_workspace, engine, entry.workspace_id)
+        if workspace is None:
+            raise invalid
+        cache.put_workspace(workspace)
+    return workspace
 
 
 WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]
 
 
-def require_admin(
+async def require_admin(
     settings: SettingsDep, authorization: Annotated[str | None, Header(description="Bearer ADMIN_TOKEN")] = None
 ) -> None:
     """Let the request through only with the admin token (PARCOURS_ADMIN_TOKEN)."""
@@ -190,7 +230,7 @@ def _metadata_pairs(values: list[str]) -> dict[str, str]:
     return pairs
 
 
-def feedback_filters(
+async def feedback_filters(
     date_from: Annotated[date | datetime | None, Query(description="Feedback written on or after (ISO date).")] = None,
     date_to: Annotated[date | datetime | None, Query(description="Feedback written on or before (ISO date).")] = None,
     kind: Annotated[list[str], Query(description="review, survey or social (repeat for several).")] = [],  # noqa: B006

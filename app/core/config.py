@@ -37,4 +37,7 @@ class Settings(BaseSettings):
         default=120.0, gt=0, description="A claimed job not finished within this time is taken up again."
     )
     idle_poll_seconds: float = Field(default=2.0, gt=0, description="How often an idle worker looks for work.")
+    workspace_ttl_seconds: float = Field(
+        default=1.0, ge=0, description="How long a GET may reuse the workspace row (its data version) it read."
+    )
     max_listed_errors: int = Field(default=1000, ge=0, description="Failed rows listed per upload (all counted).")

@@ -56,6 +56,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         idle_poll_seconds=0.05,
         lease_seconds=5,
         upload_chunk_rows=50,
+        workspace_ttl_seconds=0,  # every poll sees the latest data version (the default lets it lag 1 s)
     )
 
 

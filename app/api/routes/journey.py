@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from app.analytics import journey
 from app.analytics.themes import themes
@@ -18,7 +19,7 @@ _ETAG_DOC = {304: {"description": "Not modified: the If-None-Match ETag is still
 
 
 @router.get("/journey/curve", summary="The emotion curve across the journey's stages", responses=_ETAG_DOC)
-def read_curve(
+async def read_curve(
     request: Request,
     session: SessionDep,
     workspace: WorkspaceDep,
@@ -33,7 +34,7 @@ def read_curve(
     irritant / delight / neutral shares, net sentiment (-100..100), dominant emotions, and the change
     against the previous period of equal length (when date_from and date_to are given) with a flag when
     the change in mean sentiment is statistically significant (Welch t-test, p < 0.05)."""
-    return cached_answer(
+    return await cached_answer(
         request,
         workspace,
         lambda: journey.curve(session, workspace.id, pipeline.taxonomy, filters, lang, granularity),
@@ -41,7 +42,7 @@ def read_curve(
 
 
 @router.get("/journey/matrix", summary="Stage x touchpoint heat map", responses=_ETAG_DOC)
-def read_matrix(
+async def read_matrix(
     request: Request,
     session: SessionDep,
     workspace: WorkspaceDep,
@@ -50,12 +51,12 @@ def read_matrix(
     lang: Language = "en",
 ) -> Response:
     """Mentions, mean sentiment and shares for every stage x touchpoint cell that has mentions."""
-    return cached_answer(
+    return await cached_answer(
         request, workspace, lambda: journey.matrix(session, workspace.id, pipeline.taxonomy, filters, lang)
     )
 
 
-def _themes(
+async def _themes(
     polarity: str,
     request: Request,
     session: SessionDep,
@@ -67,7 +68,7 @@ def _themes(
 ) -> Response:
     from app.topics import theme_topics
 
-    return cached_answer(
+    return await cached_answer(
         request,
         workspace,
         lambda: themes(
@@ -84,7 +85,7 @@ def _themes(
 
 
 @router.get("/irritants", summary="Top irritants, ranked by priority", responses=_ETAG_DOC)
-def read_irritants(
+async def read_irritants(
     request: Request,
     session: SessionDep,
     workspace: WorkspaceDep,
@@ -96,11 +97,11 @@ def read_irritants(
     """Themes (stage x touchpoint, with their topics when computed) ranked by priority = 100 x share of
     feedback x intensity of dissatisfaction; each with its impact on the average rating and NPS, its weekly
     trend and 3 verbatims whose evidence is located by offsets."""
-    return _themes("irritant", request, session, workspace, pipeline, filters, limit, lang)
+    return await _themes("irritant", request, session, workspace, pipeline, filters, limit, lang)
 
 
 @router.get("/delights", summary="Top delights, ranked by priority", responses=_ETAG_DOC)
-def read_delights(
+async def read_delights(
     request: Request,
     session: SessionDep,
     workspace: WorkspaceDep,
@@ -110,11 +111,11 @@ def read_delights(
     lang: Language = "en",
 ) -> Response:
     """The same as /v1/irritants for delights (intensity = mean positive sentiment)."""
-    return _themes("delight", request, session, workspace, pipeline, filters, limit, lang)
+    return await _themes("delight", request, session, workspace, pipeline, filters, limit, lang)
 
 
 @router.get("/kpis", summary="NPS and CSAT, overall and per stage", responses=_ETAG_DOC)
-def read_kpis(
+async def read_kpis(
     request: Request,
     session: SessionDep,
     workspace: WorkspaceDep,
@@ -123,13 +124,13 @@ def read_kpis(
     lang: Language = "en",
 ) -> Response:
     """NPS (% of 9-10 minus % of 0-6) and CSAT (% of ratings 4-5 out of 5), with their counts."""
-    return cached_answer(
+    return await cached_answer(
         request, workspace, lambda: journey.kpis(session, workspace.id, pipeline.taxonomy, filters, lang)
     )
 
 
 @router.get("/alerts", summary="Stages and touchpoints departing from their baseline", responses=_ETAG_DOC)
-def read_alerts(
+async def read_alerts(
     request: Request,
     session: SessionDep,
     workspace: WorkspaceDep,
@@ -142,7 +143,7 @@ def read_alerts(
     lang: Language = "en",
 ) -> Response:
     """Irritant share or volume of this week against the trailing baseline, with the numbers (z-scores)."""
-    return cached_answer(
+    return await cached_answer(
         request,
         workspace,
         lambda: journey.alerts(
@@ -152,7 +153,7 @@ def read_alerts(
 
 
 @router.get("/topics", summary="Topics inside a slice of mentions (BERTopic, computed in the background)")
-def read_topics(
+async def read_topics(
     request: Request,
     workspace: WorkspaceDep,
     stage: Annotated[str | None, Query(description="Stage id (default: every stage).")] = None,
@@ -166,12 +167,15 @@ def read_topics(
     from app.core.db import session_scope
     from app.topics import request_topics, topics_answer
 
-    with session_scope(request.app.state.engine) as session:  # may queue a computation: a writer
-        model = request_topics(session=session, workspace=workspace, stage=stage, polarity=polarity)
+    def queued() -> Any:
+        with session_scope(request.app.state.engine) as session:  # may queue a computation: a writer
+            return request_topics(session=session, workspace=workspace, stage=stage, polarity=polarity)
+
+    model = await run_in_threadpool(queued)
     workers = request.app.state.workers
     if workers is not None and model.status == "queued":
         workers.topics.loop.wake()
-    return cached_answer(
+    return await cached_answer(
         request,
         workspace,
         lambda: topics_answer(model, stage, polarity),
