@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.api.cache import ResponseCache
+from app.api.conditional import ConditionalPolls
 from app.api.deps import KeyCache
 from app.api.routes import analyze, feedback, health, journey, page, uploads, workspaces
 from app.api.routes.page import STATIC
@@ -41,6 +43,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             upgrade(engine)
         loaded = pipeline or load_pipeline(settings.model)
         loaded.analyze(["Mise en route : livraison rapide mais SAV injoignable."])  # load the models now
+        gc.collect()
+        gc.freeze()  # the models' millions of objects: out of the collector's sight, so polls see no long pauses
         app.state.engine, app.state.pipeline = engine, loaded
         manifest = loaded.manifest
         app.state.model_tag = (
@@ -72,6 +76,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(ConditionalPolls)
     for module in (feedback, uploads, analyze, journey, workspaces, health, page):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

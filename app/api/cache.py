@@ -50,18 +50,18 @@ def _serialised(compute: Callable[[], dict[str, Any]]) -> bytes:
     return json.dumps(compute(), ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
 
 
-def _etag(request: Request, workspace: Workspace, extra: str) -> str:
-    query = "&".join(sorted(f"{k}={v}" for k, v in request.query_params.multi_items()))
-    model = request.app.state.model_tag
-    basis = f"{workspace.id}|{workspace.data_version}|{model}|{extra}|{request.url.path}?{query}"
+def etag_for(workspace: Workspace, model_tag: str, path: str, query: list[tuple[str, str]], extra: str = "") -> str:
+    """The ETag of an analytics answer: it changes with the workspace's data, the model and the request."""
+    ordered = "&".join(sorted(f"{k}={v}" for k, v in query))
+    basis = f"{workspace.id}|{workspace.data_version}|{model_tag}|{extra}|{path}?{ordered}"
     return '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
 
 
-def _matches(request: Request, etag: str) -> bool:
-    given = request.headers.get("if-none-match")
-    if not given:
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header names `etag` (or is `*`)."""
+    if not if_none_match:
         return False
-    return given.strip() == "*" or etag in [t.strip().removeprefix("W/") for t in given.split(",")]
+    return if_none_match.strip() == "*" or etag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
 
 
 async def cached_answer(
@@ -71,9 +71,9 @@ async def cached_answer(
 
     Only a computation goes to the thread pool: a 304 or a cached answer is served on the event loop.
     """
-    etag = _etag(request, workspace, extra)
+    etag = etag_for(workspace, request.app.state.model_tag, request.url.path, request.query_params.multi_items(), extra)
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": VARY}
-    if _matches(request, etag):
+    if matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     cache: ResponseCache = request.app.state.response_cache
     body = cache.get(etag)

@@ -79,6 +79,11 @@ def _bearer(authorization: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def api_key_from(authorization: str | None, x_api_key: str | None) -> str | None:
+    """The API key a request sends: `Authorization: Bearer KEY`, else `X-API-Key: KEY`."""
+    return _bearer(authorization) or (x_api_key.strip() if x_api_key else None)
+
+
 @dataclass(frozen=True)
 class _KeyEntry:
     api_key_id: int
@@ -136,7 +141,7 @@ def _check_key(engine: Any, key_hash: str) -> _KeyEntry | None:
     return _KeyEntry(row.id, row.workspace_id, time.monotonic())
 
 
-def _read_workspace(engine: Any, workspace_id: int) -> Workspace | None:
+def read_workspace(engine: Any, workspace_id: int) -> Workspace | None:
     table = Workspace.__table__
     with reader(engine).connect() as connection:
         found = connection.execute(select(table).where(table.c.id == workspace_id)).first()
@@ -153,7 +158,7 @@ async def get_workspace(
     Database look-ups (in the thread pool, in their own short transactions, so that the request's session
     has taken no lock yet) happen only when the KeyCache has not got the answer.
     """
-    key = _bearer(authorization) or (x_api_key.strip() if x_api_key else None)
+    key = api_key_from(authorization, x_api_key)
     if not key:
         raise AppError(
             401,
@@ -176,7 +181,7 @@ async def get_workspace(
     polling = request.method in ("GET", "HEAD")
     workspace = cache.workspace(entry.workspace_id) if polling else None
     if workspace is None:
-        workspace = await run_in_threadpool(_read_workspace, engine, entry.workspace_id)
+        workspace = await run_in_threadpool(read_workspace, engine, entry.workspace_id)
         if workspace is None:
             raise invalid
         cache.put_workspace(workspace)

@@ -243,6 +243,39 @@ def test_polls_get_304_until_ingestion_changes_the_data(client: TestClient, load
         assert fresh.status_code == 200 and fresh.headers["etag"] != tags[path]
 
 
+def test_polls_answered_from_the_caches_are_the_routes_answers(settings: Any, shipped: Any, loaded: Any) -> None:
+    """As in production, GETs reuse the workspace row for a while: polls are then answered from the caches
+    before routing, and must be exactly what the routes answer; keys and workspaces stay separate."""
+    from app.core.config import Settings
+    from app.main import create_app
+
+    auth, _, _ = loaded
+    paths = ["/v1/journey/curve", "/v1/journey/matrix", "/v1/irritants", "/v1/delights", "/v1/kpis", "/v1/alerts"]
+    polling: Settings = settings.model_copy(update={"workspace_ttl_seconds": 60.0, "run_worker": False})
+    with TestClient(create_app(polling, pipeline=shipped)) as client:
+        key = auth["Authorization"].removeprefix("Bearer ")
+        for path in paths:
+            first = client.get(path, params={"lang": "fr"}, headers=auth)  # the route: fills the caches
+            assert first.status_code == 200
+            for headers in (auth, {"X-API-Key": key}):
+                again = client.get(path, params={"lang": "fr"}, headers=headers)
+                assert again.status_code == 200 and again.content == first.content
+                for name in ("etag", "cache-control", "vary", "content-type"):
+                    assert again.headers[name] == first.headers[name], name
+                current = {**headers, "If-None-Match": first.headers["etag"]}
+                not_modified = client.get(path, params={"lang": "fr"}, headers=current)
+                assert not_modified.status_code == 304 and not_modified.content == b""
+                assert not_modified.headers["etag"] == first.headers["etag"]
+            other_question = client.get(path, headers={**auth, "If-None-Match": first.headers["etag"]})
+            assert other_question.status_code == 200 and other_question.headers["etag"] != first.headers["etag"]
+        tag = client.get(paths[0], headers=auth).headers["etag"]
+        stranger = new_workspace(client)
+        crossed = client.get(paths[0], headers={**stranger, "If-None-Match": tag})
+        assert crossed.status_code == 200 and all(s["mentions"] == 0 for s in crossed.json()["stages"])
+        refused = client.get(paths[0], headers={"Authorization": "Bearer pk_unknown", "If-None-Match": tag})
+        assert refused.status_code == 401 and refused.json()["code"] == "invalid_api_key"
+
+
 def test_deletion_takes_mentions_out_of_the_aggregates(client: TestClient, loaded: Any) -> None:
     auth, _, details = loaded
     victim = max(details, key=lambda d: len(d["mentions"]))
