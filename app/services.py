@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, distinct, func, insert, literal, select, update
+from sqlalchemy import JSON, bindparam, case, delete, distinct, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -190,6 +191,23 @@ def mention_attributes(feedback: Feedback | Any) -> dict[str, Any]:
     }
 
 
+def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows: COPY on PostgreSQL (several times faster than batched INSERTs), else executemany."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(table.insert(), rows)  # Core executemany: no ORM work per row
+        return
+    names = list(rows[0])
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    quoted = ", ".join(f'"{name}"' for name in names)
+    raw = connection.connection.driver_connection  # the psycopg connection, inside this transaction
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[n]) if n in json_columns else row[n] for n in names])
+
+
 def store_analyses(*, session: Session, analyses: Sequence[Analysis], model: str, lease: datetime) -> list[int]:
     """Write segments, mentions and rollup of analysed feedback and mark it analysed; return the ids written.
 
@@ -197,15 +215,18 @@ def store_analyses(*, session: Session, analyses: Sequence[Analysis], model: str
     worker after this lease expired, is skipped (never resurrected, never counted twice).
     """
     ids = [int(a.id) for a in analyses]
+    table = Feedback.__table__
+    columns = ["id", "workspace_id", "language", "created_at", "received_at", "kind", "source", "channel"]
+    columns += ["segment", "rating", "rating_scale", "nps"]
     rows = session.execute(
-        select(Feedback)
+        select(*(table.c[c] for c in columns))
         .where(
-            Feedback.id.in_(ids),
-            Feedback.status == FeedbackStatus.analysing.value,
-            Feedback.lease_until == lease,
+            table.c.id.in_(ids),
+            table.c.status == FeedbackStatus.analysing.value,
+            table.c.lease_until == lease,
         )
         .with_for_update()
-    ).scalars()
+    )
     feedback_of = {f.id: f for f in rows}
     kept = [a for a in analyses if int(a.id) in feedback_of]
     if not kept:
@@ -263,12 +284,10 @@ def store_analyses(*, session: Session, analyses: Sequence[Analysis], model: str
                 "error": None,
             }
         )
-    if segments:
-        session.execute(SegmentRow.__table__.insert(), segments)  # Core executemany: no ORM work per row
+    bulk_insert(session, SegmentRow.__table__, segments)
     if mentions:
-        session.execute(MentionRow.__table__.insert(), mentions)
+        bulk_insert(session, MentionRow.__table__, mentions)
         update_rollup(session=session, mentions=mentions)
-    table = Feedback.__table__
     session.execute(
         table.update().where(table.c.id == bindparam("feedback_id")),
         [{"feedback_id": u["id"], **{k: v for k, v in u.items() if k != "id"}} for u in updates],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -128,9 +129,11 @@ class AnalysisWorker:
 
     def run_once(self) -> int:
         """Analyse one batch; return how many pieces of feedback were analysed."""
+        started = time.perf_counter()
         lease, batch = self.claim()
         if not batch:
             return 0
+        claimed = time.perf_counter()
         ids = [str(feedback_id) for feedback_id, _, _, _ in batch]
         texts = [text for _, text, _, _ in batch]
         languages = [language for _, _, language, _ in batch]
@@ -147,9 +150,14 @@ class AnalysisWorker:
                 except Exception as error:
                     with session_scope(self.engine) as session:
                         mark_failed(session=session, feedback_id=feedback_id, error=f"{type(error).__name__}: {error}")
+        analysed = time.perf_counter()
         with session_scope(self.engine) as session:
             written = store_analyses(session=session, analyses=analyses, model=self.model, lease=lease)
             finish_uploads(session=session, upload_ids={u for _, _, _, u in batch if u is not None})
+        logger.info(
+            "analysed %d texts: claim %.3f s, pipeline %.3f s, store %.3f s",
+            len(written), claimed - started, analysed - claimed, time.perf_counter() - analysed,
+        )  # fmt: skip
         return len(written)
 
 
