@@ -20,7 +20,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
 
 from nlp.pipeline import Pipeline, load_pipeline  # noqa: E402
 from scripts.benchlib import MemoryWatch, Service, review_texts  # noqa: E402
@@ -49,7 +48,7 @@ def api_seconds(service: Service, headers: dict[str, str], texts: list[str], bat
     for i in range(0, len(texts), batch):
         items = [{"text": t, "external_id": f"b{first_id + i + n}"} for n, t in enumerate(texts[i : i + batch])]
         request_started = time.perf_counter()
-        response = httpx.post(f"{service.url}/v1/feedback", json={"items": items}, headers=headers, timeout=300)
+        response = service.http.post("/v1/feedback", json={"items": items}, headers=headers)
         response.raise_for_status()
         posts.append(time.perf_counter() - request_started)
     while service.pending():

@@ -20,7 +20,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from scripts.bench_ingest import library_rate  # noqa: E402
@@ -57,16 +56,15 @@ def main(argv: list[str] | None = None) -> None:
             watch.start()
             started = time.perf_counter()
             with path.open("rb") as handle:
-                response = httpx.post(
-                    f"{service.url}/v1/uploads", files={"file": ("export.csv", handle, "text/csv")},
-                    headers=headers, timeout=600,
-                )  # fmt: skip
+                response = service.http.post(
+                    "/v1/uploads", files={"file": ("export.csv", handle, "text/csv")}, headers=headers, timeout=600
+                )
             response.raise_for_status()
             upload_seconds = time.perf_counter() - started
-            job_url = f"{service.url}/v1/uploads/{response.json()['id']}"
+            job_url = f"/v1/uploads/{response.json()['id']}"
             with tqdm(total=args.rows, desc="analysed", unit=" rows", file=sys.stderr) as progress:
                 while True:
-                    job = httpx.get(job_url, headers=headers, timeout=60).json()
+                    job = service.http.get(job_url, headers=headers).json()
                     progress.n = job["rows_analysed"]
                     progress.refresh()
                     if job["status"] in ("done", "failed"):

@@ -9,6 +9,10 @@ spares each poll FastAPI's parameter validation and dependency resolution, which
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from typing import Any
+
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -17,10 +21,27 @@ from app.api.cache import CACHE_CONTROL, VARY, ResponseCache, etag_for, matches
 from app.api.deps import KeyCache, api_key_from, read_workspace
 from app.core.security import hash_api_key
 
+logger = logging.getLogger(__name__)
+
 # Analytics answers whose ETag depends on nothing but the workspace, the model and the request.
 POLLED_PATHS = frozenset(
     {"/v1/journey/curve", "/v1/journey/matrix", "/v1/irritants", "/v1/delights", "/v1/kpis", "/v1/alerts"}
 )
+
+
+_REFRESHES: set[asyncio.Task[None]] = set()  # running refreshes (the event loop keeps only weak references)
+
+
+async def _refresh(state: Any, keys: KeyCache, workspace_id: int) -> None:
+    """Read a workspace row again before its cached copy expires."""
+    try:
+        workspace = await run_in_threadpool(read_workspace, state.engine, workspace_id)
+        if workspace is not None:
+            keys.put_workspace(workspace)
+    except Exception:  # the next poll past the row's time reads it on its own path, and reports errors there
+        logger.exception("refreshing workspace %s failed", workspace_id)
+    finally:
+        keys.refreshing.discard(workspace_id)
 
 
 class ConditionalPolls:
@@ -61,6 +82,10 @@ class ConditionalPolls:
             if workspace is None:
                 return None
             keys.put_workspace(workspace)
+        elif keys.due_for_refresh(entry.workspace_id):
+            task = asyncio.get_running_loop().create_task(_refresh(state, keys, entry.workspace_id))
+            _REFRESHES.add(task)
+            task.add_done_callback(_REFRESHES.discard)
         query = QueryParams(scope["query_string"]).multi_items()
         etag = etag_for(workspace, state.model_tag, scope["path"], query)
         answer_headers = {"etag": etag, "cache-control": CACHE_CONTROL, "vary": VARY}

@@ -103,6 +103,7 @@ class KeyCache:
         self.key_ttl, self.workspace_ttl = key_ttl, workspace_ttl
         self._keys: dict[str, _KeyEntry] = {}
         self._workspaces: dict[int, tuple[Workspace, float]] = {}
+        self.refreshing: set[int] = set()
         self._lock = threading.Lock()
 
     def key(self, key_hash: str) -> _KeyEntry | None:
@@ -118,6 +119,18 @@ class KeyCache:
     def workspace(self, workspace_id: int) -> Workspace | None:
         found = self._workspaces.get(workspace_id)
         return found[0] if found is not None and time.monotonic() - found[1] < self.workspace_ttl else None
+
+    def due_for_refresh(self, workspace_id: int) -> bool:
+        """True once a cached workspace row has lived half its time and nobody is reading it again yet
+        (the caller then does, off the request): busy pollers never wait for the row themselves."""
+        found = self._workspaces.get(workspace_id)
+        if found is None or time.monotonic() - found[1] < self.workspace_ttl / 2:
+            return False
+        with self._lock:
+            if workspace_id in self.refreshing:
+                return False
+            self.refreshing.add(workspace_id)
+            return True
 
     def put_workspace(self, workspace: Workspace) -> None:
         with self._lock:

@@ -276,6 +276,36 @@ def test_polls_answered_from_the_caches_are_the_routes_answers(settings: Any, sh
         assert refused.status_code == 401 and refused.json()["code"] == "invalid_api_key"
 
 
+def test_busy_pollers_see_new_data_within_the_workspace_time(
+    client: TestClient, settings: Any, shipped: Any, loaded: Any
+) -> None:
+    """The workspace row is re-read ahead of its time while polls keep coming: new data shows up in at most
+    `workspace_ttl_seconds` (plus a poll interval), and every answer is a 304 or the current curve."""
+    import time
+
+    from app.main import create_app
+
+    auth, _, _ = loaded
+    polling = settings.model_copy(update={"workspace_ttl_seconds": 0.5, "run_worker": False})
+    with TestClient(create_app(polling, pipeline=shipped)) as dashboard:
+        first = dashboard.get("/v1/journey/curve", headers=auth)
+        tag = first.headers["etag"]
+        body = client.post(
+            "/v1/feedback", json={"items": [{"text": "Le SAV ne répond jamais, honteux."}]}, headers=auth
+        )
+        wait_analysed(client, auth, [body.json()["items"][0]["id"]])
+        changed = time.monotonic()
+        while True:
+            answer = dashboard.get("/v1/journey/curve", headers={**auth, "If-None-Match": tag})
+            if answer.status_code == 200:
+                break
+            assert answer.status_code == 304
+            assert time.monotonic() - changed < 0.5 + 0.5, "the new data never showed"
+            time.sleep(0.02)
+        assert answer.headers["etag"] != tag
+        assert answer.json() == client.get("/v1/journey/curve", headers=auth).json()
+
+
 def test_deletion_takes_mentions_out_of_the_aggregates(client: TestClient, loaded: Any) -> None:
     auth, _, details = loaded
     victim = max(details, key=lambda d: len(d["mentions"]))
