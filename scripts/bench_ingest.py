@@ -11,7 +11,6 @@ segments and mentions written). The ratio is the library's total time over the A
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 
 from nlp.pipeline import Pipeline, load_pipeline  # noqa: E402
-from scripts.benchlib import MemoryWatch, Service, review_texts  # noqa: E402
+from scripts.benchlib import MemoryWatch, Service, review_texts, write_report  # noqa: E402
 
 
 def library_rate(texts: list[str], batch_size: int = 256) -> float:
@@ -109,10 +108,7 @@ def main(argv: list[str] | None = None) -> None:
         "database": (args.database_url or "sqlite").split(":", 1)[0],
         **figures,
     }
-    args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    for key, value in report.items():
-        print(f"{key:30} {value}")
+    write_report(args.report, report)
     print(f"target: ratio >= 0.8 ({'ok' if report['ratio'] >= 0.8 else 'BELOW'})")
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import platform
 import random
@@ -25,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from tqdm import tqdm  # noqa: E402
 
 from nlp.pipeline import load_pipeline  # noqa: E402
+from scripts.benchlib import write_report  # noqa: E402
 
 
 def load_reviews(shared: Path, count: int) -> list[str]:
@@ -80,10 +80,7 @@ def main(argv: list[str] | None = None) -> None:
         "machine": platform.platform(),
         "embedder": pipeline.embedder.name,
     }
-    args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    for key, value in report.items():
-        print(f"{key:32} {value}")
+    write_report(args.report, report)
     print(
         f"target: ratio >= 0.8 ({'ok' if report['ratio'] >= 0.8 else 'BELOW'}), "
         f"peak memory < 1536 MB ({'ok' if peak_mb < 1536 else 'ABOVE'})"

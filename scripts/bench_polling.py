@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import statistics
 import sys
@@ -34,7 +33,7 @@ from app.core.db import make_engine, session_scope, upgrade  # noqa: E402
 from app.crud import create_workspace  # noqa: E402
 from app.models import Feedback, MentionRow, SegmentRow, Workspace  # noqa: E402
 from app.services import rebuild_rollup  # noqa: E402
-from scripts.benchlib import Service  # noqa: E402
+from scripts.benchlib import Service, write_report  # noqa: E402
 
 STAGES = ["awareness", "consideration", "purchase", "onboarding", "usage", "support", "retention", "advocacy"]
 TOUCHPOINTS = ["website", "mobile_app", "store", "phone", "email_mail", "chat", "social_media", "advertising",
@@ -213,9 +212,7 @@ def main(argv: list[str] | None = None) -> None:
         "curve_recomputed_scanning_mentions": percentiles(scanning),
         "requests_per_second": round(len(plain) / args.seconds, 1),
     }
-    args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(report, indent=2))
+    write_report(args.report, report)
     print(
         f"targets: curve p99 < 50 ms ({'ok' if report['curve_200']['p99_ms'] < 50 else 'ABOVE'}), "
         f"304 p99 < 5 ms ({'ok' if report['curve_304']['p99_ms'] < 5 else 'ABOVE'}), "

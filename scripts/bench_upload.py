@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from tqdm import tqdm  # noqa: E402
 
 from scripts.bench_ingest import library_rate  # noqa: E402
-from scripts.benchlib import MemoryWatch, Service, review_texts  # noqa: E402
+from scripts.benchlib import MemoryWatch, Service, review_texts, write_report  # noqa: E402
 
 
 def write_csv(path: Path, texts: list[str]) -> None:
@@ -87,10 +86,7 @@ def main(argv: list[str] | None = None) -> None:
         "ratio": round(args.rows / elapsed / library, 3),
         "service_peak_memory_mb": round(peak_mb, 1),
     }
-    args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    for key, value in report.items():
-        print(f"{key:30} {value}")
+    write_report(args.report, report)
     print(
         f"targets: ratio >= 0.8 ({'ok' if report['ratio'] >= 0.8 else 'BELOW'}), "
         f"peak memory < 2048 MB ({'ok' if peak_mb < 2048 else 'ABOVE'})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import random
 import socket
@@ -30,6 +31,14 @@ def review_texts(count: int, seed: int = 7, shared: Path = SHARED) -> list[str]:
         texts += [f"{r['Positive_Review'].strip()}. {r['Negative_Review'].strip()}" for r in csv.DictReader(handle)]
     rng = random.Random(seed)
     return [rng.choice(texts) for _ in range(count)]
+
+
+def write_report(path: Path, report: dict[str, Any]) -> None:
+    """Write a benchmark's figures to `path` (JSON) and print them, one per line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    for key, value in report.items():
+        print(f"{key:32} {value}")
 
 
 def _free_port() -> int:
