@@ -64,6 +64,16 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return if_none_match.strip() == "*" or etag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
 
 
+def known_answer(
+    cache: ResponseCache, etag: str, if_none_match: str | None
+) -> tuple[int, dict[str, str], bytes | None]:
+    """What the caches answer for `etag`: 304, the cached body (200), or 200 with no body yet (None)."""
+    headers = {"etag": etag, "cache-control": CACHE_CONTROL, "vary": VARY}
+    if matches(if_none_match, etag):
+        return 304, headers, b""
+    return 200, headers, cache.get(etag)
+
+
 async def cached_answer(
     request: Request, workspace: Workspace, compute: Callable[[], dict[str, Any]], extra: str = ""
 ) -> Response:
@@ -72,11 +82,10 @@ async def cached_answer(
     Only a computation goes to the thread pool: a 304 or a cached answer is served on the event loop.
     """
     etag = etag_for(workspace, request.app.state.model_tag, request.url.path, request.query_params.multi_items(), extra)
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": VARY}
-    if matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
     cache: ResponseCache = request.app.state.response_cache
-    body = cache.get(etag)
+    status, headers, body = known_answer(cache, etag, request.headers.get("if-none-match"))
+    if status == 304:
+        return Response(status_code=304, headers=headers)
     if body is None:
         body = await run_in_threadpool(_serialised, compute)
         cache.put(etag, body)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -23,6 +25,7 @@ from app.models import ApiKey, Feedback, Upload, Workspace, utcnow
 from app.worker import Workers
 from nlp.pipeline import Pipeline
 
+logger = logging.getLogger(__name__)
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
@@ -161,6 +164,38 @@ def read_workspace(engine: Any, workspace_id: int) -> Workspace | None:
     return Workspace.model_validate(dict(found._mapping)) if found is not None else None
 
 
+_REFRESHES: set[asyncio.Task[None]] = set()  # running refreshes (the event loop keeps only weak references)
+
+
+async def _refresh(engine: Any, cache: KeyCache, workspace_id: int) -> None:
+    """Read a workspace row again before its cached copy expires."""
+    try:
+        workspace = await run_in_threadpool(read_workspace, engine, workspace_id)
+        if workspace is not None:
+            cache.put_workspace(workspace)
+    except Exception:  # the next request past the row's time reads it on its own path, and reports errors there
+        logger.exception("refreshing workspace %s failed", workspace_id)
+    finally:
+        cache.refreshing.discard(workspace_id)
+
+
+async def current_workspace(engine: Any, cache: KeyCache, workspace_id: int, reuse: bool) -> Workspace | None:
+    """The workspace row: the cached copy when `reuse` allows it and it is fresh, else read (and cached).
+
+    A reused copy past half its time is read again in the background, so busy pollers never wait for it.
+    """
+    workspace = cache.workspace(workspace_id) if reuse else None
+    if workspace is None:
+        workspace = await run_in_threadpool(read_workspace, engine, workspace_id)
+        if workspace is not None:
+            cache.put_workspace(workspace)
+    elif cache.due_for_refresh(workspace_id):
+        task = asyncio.get_running_loop().create_task(_refresh(engine, cache, workspace_id))
+        _REFRESHES.add(task)
+        task.add_done_callback(_REFRESHES.discard)
+    return workspace
+
+
 async def get_workspace(
     request: Request,
     authorization: Annotated[str | None, Header(description="Bearer KEY")] = None,
@@ -191,13 +226,9 @@ async def get_workspace(
         if entry is None:
             raise invalid
         cache.put_key(key_hash, entry)
-    polling = request.method in ("GET", "HEAD")
-    workspace = cache.workspace(entry.workspace_id) if polling else None
+    workspace = await current_workspace(engine, cache, entry.workspace_id, reuse=request.method in ("GET", "HEAD"))
     if workspace is None:
-        workspace = await run_in_threadpool(read_workspace, engine, entry.workspace_id)
-        if workspace is None:
-            raise invalid
-        cache.put_workspace(workspace)
+        raise invalid
     return workspace
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -17,8 +18,18 @@ router = APIRouter(prefix="/v1", tags=["journey"])
 Language = Annotated[Literal["en", "fr"], Query(description="Language of the labels.")]
 _ETAG_DOC = {304: {"description": "Not modified: the If-None-Match ETag is still current."}}
 
+# Paths whose answer (and ETag) depends on nothing but the workspace, the model and the request: polls of
+# them that the caches can answer are served before routing (app.api.conditional).
+POLLED_PATHS: set[str] = set()
 
-@router.get("/journey/curve", summary="The emotion curve across the journey's stages", responses=_ETAG_DOC)
+
+def _polled(path: str, summary: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`router.get` for an analytics answer served through `cached_answer` with no extra ETag input."""
+    POLLED_PATHS.add(router.prefix + path)
+    return router.get(path, summary=summary, responses=_ETAG_DOC)
+
+
+@_polled("/journey/curve", "The emotion curve across the journey's stages")
 async def read_curve(
     request: Request,
     session: SessionDep,
@@ -41,7 +52,7 @@ async def read_curve(
     )
 
 
-@router.get("/journey/matrix", summary="Stage x touchpoint heat map", responses=_ETAG_DOC)
+@_polled("/journey/matrix", "Stage x touchpoint heat map")
 async def read_matrix(
     request: Request,
     session: SessionDep,
@@ -84,7 +95,7 @@ async def _themes(
     )
 
 
-@router.get("/irritants", summary="Top irritants, ranked by priority", responses=_ETAG_DOC)
+@_polled("/irritants", "Top irritants, ranked by priority")
 async def read_irritants(
     request: Request,
     session: SessionDep,
@@ -100,7 +111,7 @@ async def read_irritants(
     return await _themes("irritant", request, session, workspace, pipeline, filters, limit, lang)
 
 
-@router.get("/delights", summary="Top delights, ranked by priority", responses=_ETAG_DOC)
+@_polled("/delights", "Top delights, ranked by priority")
 async def read_delights(
     request: Request,
     session: SessionDep,
@@ -114,7 +125,7 @@ async def read_delights(
     return await _themes("delight", request, session, workspace, pipeline, filters, limit, lang)
 
 
-@router.get("/kpis", summary="NPS and CSAT, overall and per stage", responses=_ETAG_DOC)
+@_polled("/kpis", "NPS and CSAT, overall and per stage")
 async def read_kpis(
     request: Request,
     session: SessionDep,
@@ -129,7 +140,7 @@ async def read_kpis(
     )
 
 
-@router.get("/alerts", summary="Stages and touchpoints departing from their baseline", responses=_ETAG_DOC)
+@_polled("/alerts", "Stages and touchpoints departing from their baseline")
 async def read_alerts(
     request: Request,
     session: SessionDep,
