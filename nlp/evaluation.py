@@ -74,27 +74,170 @@ def _sets(mentions: Iterable[dict[str, Any]], task: str) -> set[Any]:
     return result
 
 
+def mention_agreement(
+    gold: Sequence[Sequence[dict[str, Any]]], predicted: Sequence[Sequence[dict[str, Any]]]
+) -> dict[str, Any]:
+    """Set-F1 per text for every mention task, and the predicted/gold mention-count ratio (1.0 = as many)."""
+    result: dict[str, Any] = {}
+    for task in _MENTION_SETS:
+        result[task] = set_f1([_sets(g, task) for g in gold], [_sets(p, task) for p in predicted])["f1"]
+    gold_count, predicted_count = sum(len(g) for g in gold), sum(len(p) for p in predicted)
+    result["mentions_per_text"] = round(gold_count / max(len(gold), 1), 3)
+    result["predicted_per_text"] = round(predicted_count / max(len(gold), 1), 3)
+    result["count_ratio"] = round(predicted_count / max(gold_count, 1), 3)
+    return result
+
+
+def _overlap(a: Sequence[int], b: Sequence[int]) -> float:
+    """Characters shared by two spans over the shorter one's length (1.0 = one contains the other)."""
+    shared = min(a[1], b[1]) - max(a[0], b[0])
+    return max(shared, 0) / max(min(a[1] - a[0], b[1] - b[0]), 1)
+
+
+def align_mentions(
+    gold: Sequence[dict[str, Any]], predicted: Sequence[dict[str, Any]], minimum: float = 0.5
+) -> list[tuple[int, int]]:
+    """Pair gold and predicted mentions of one text by span overlap, greedily from the best pair (one-to-one)."""
+    pairs = sorted(
+        ((_overlap(g["span"], p["span"]), gi, pi) for gi, g in enumerate(gold) for pi, p in enumerate(predicted)),
+        reverse=True,
+    )
+    used_gold: set[int] = set()
+    used_predicted: set[int] = set()
+    aligned = []
+    for score, gi, pi in pairs:
+        if score < minimum or gi in used_gold or pi in used_predicted:
+            continue
+        used_gold.add(gi)
+        used_predicted.add(pi)
+        aligned.append((gi, pi))
+    return aligned
+
+
+def _confusion(pairs: Sequence[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    table: dict[str, dict[str, int]] = {}
+    for gold, predicted in pairs:
+        table.setdefault(gold, {})
+        table[gold][predicted] = table[gold].get(predicted, 0) + 1
+    return {g: dict(sorted(row.items(), key=lambda kv: -kv[1])) for g, row in sorted(table.items())}
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def score_mentions(rows: Sequence[dict[str, Any]], predicted: Sequence[Sequence[dict[str, Any]]]) -> dict[str, Any]:
+    """Every mention figure for annotated texts (journey_dev's shape) against predicted mentions.
+
+    Set-F1 per text (micro) for stage, touchpoint, stage+polarity, stage+touchpoint and polarity; mentions per
+    text (annotated, predicted, ratio); span-aligned mention precision and recall (overlap >= half the shorter
+    span); on aligned pairs, stage and touchpoint confusion matrices, polarity flips (irritant <-> delight) and
+    neutral F1; the set-F1 figures per language and per register.
+    """
+    gold = [r["mentions"] for r in rows]
+    result: dict[str, Any] = {"texts": len(rows)}
+    for task in _MENTION_SETS:
+        result[task] = set_f1([_sets(g, task) for g in gold], [_sets(p, task) for p in predicted])
+    aligned = [align_mentions(g, p) for g, p in zip(gold, predicted, strict=True)]
+    n_gold, n_predicted, n_aligned = sum(map(len, gold)), sum(map(len, predicted)), sum(map(len, aligned))
+    result["mentions"] = {
+        "annotated_per_text": round(n_gold / max(len(rows), 1), 3),
+        "predicted_per_text": round(n_predicted / max(len(rows), 1), 3),
+        "count_ratio": round(n_predicted / max(n_gold, 1), 3),
+        **_prf(n_aligned, n_predicted - n_aligned, n_gold - n_aligned),
+    }
+    pairs = [(g[gi], p[pi]) for g, p, a in zip(gold, predicted, aligned, strict=True) for gi, pi in a]
+    result["confusion"] = {
+        "stage": _confusion([(g["stage"], p["stage"]) for g, p in pairs]),
+        "touchpoint": _confusion([(g["touchpoint"], p["touchpoint"]) for g, p in pairs]),
+        "polarity": _confusion([(g["polarity"], p["polarity"]) for g, p in pairs]),
+    }
+    polar = [
+        (g["polarity"], p["polarity"]) for g, p in pairs if {g["polarity"], p["polarity"]} <= {"irritant", "delight"}
+    ]
+    result["aligned"] = {
+        "pairs": len(pairs),
+        "stage_accuracy": accuracy([g["stage"] for g, _ in pairs], [p["stage"] for _, p in pairs]),
+        "touchpoint_accuracy": accuracy([g["touchpoint"] for g, _ in pairs], [p["touchpoint"] for _, p in pairs]),
+        "polarity_flips": round(sum(g != p for g, p in polar) / max(len(polar), 1), 4),
+    }
+    neutral = [(g["polarity"] == "neutral", p["polarity"] == "neutral") for g, p in pairs]
+    gold_neutral = sum(1 for m in gold for x in m if x["polarity"] == "neutral")
+    predicted_neutral = sum(1 for m in predicted for x in m if x["polarity"] == "neutral")
+    both = sum(g and p for g, p in neutral)
+    result["neutral"] = {
+        "annotated_share": round(gold_neutral / max(n_gold, 1), 4),
+        "predicted_share": round(predicted_neutral / max(n_predicted, 1), 4),
+        **_prf(both, predicted_neutral - both, gold_neutral - both),
+    }
+    for key, field in (("by_language", "lang"), ("by_register", "register")):
+        groups = sorted({str(r.get(field)) for r in rows if r.get(field)})
+        if len(groups) < 2 and key == "by_register":
+            continue
+        result[key] = {}
+        for group in groups:
+            picked = [i for i, r in enumerate(rows) if str(r.get(field)) == group]
+            sub_gold = [gold[i] for i in picked]
+            sub_predicted = [predicted[i] for i in picked]
+            result[key][group] = {
+                "texts": len(picked),
+                **{
+                    t: set_f1([_sets(g, t) for g in sub_gold], [_sets(p, t) for p in sub_predicted])["f1"]
+                    for t in ("stage", "touchpoint", "stage+polarity", "polarity")
+                },
+                "count_ratio": round(sum(map(len, sub_predicted)) / max(sum(map(len, sub_gold)), 1), 3),
+            }
+    return result
+
+
+def _predicted_mentions(pipeline: Pipeline, rows: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    analyses = pipeline.analyze([r["text"] for r in rows], ids=[r["id"] for r in rows])
+    return [
+        [
+            {"stage": m.stage, "touchpoint": m.touchpoint, "polarity": m.polarity, "span": [m.start, m.end]}
+            for m in a.mentions
+        ]
+        for a in analyses
+    ]
+
+
+def _with_baseline(rows: Sequence[dict[str, Any]], result: dict[str, Any]) -> dict[str, Any]:
+    baseline_mention = {"stage": "usage", "touchpoint": "product", "polarity": "irritant"}
+    for task in _MENTION_SETS:
+        gold = [_sets(r["mentions"], task) for r in rows]
+        result[task]["baseline_f1"] = set_f1(gold, [_sets([baseline_mention], task)] * len(rows))["f1"]
+    return result
+
+
 def evaluate_journey_dev(pipeline: Pipeline, shared: Path) -> dict[str, Any]:
-    """Set-F1 per text on journey_dev for stage, touchpoint, stage+polarity, stage+touchpoint, polarity."""
+    """Every mention figure on journey_dev (130 French insurance reviews, 70 English hotel reviews)."""
     rows = [
         json.loads(line)
         for line in (shared / "journey_dev" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
-    analyses = pipeline.analyze([r["text"] for r in rows], ids=[r["id"] for r in rows])
-    predicted = [[m.__dict__ for m in a.mentions] for a in analyses]
-    baseline_mention = {"stage": "usage", "touchpoint": "product", "polarity": "irritant"}
-    result: dict[str, Any] = {"texts": len(rows)}
-    for task in _MENTION_SETS:
-        gold = [_sets(r["mentions"], task) for r in rows]
-        result[task] = set_f1(gold, [_sets(p, task) for p in predicted])
-        result[task]["baseline_f1"] = set_f1(gold, [_sets([baseline_mention], task)] * len(rows))["f1"]
+    for row in rows:
+        row["register"] = "review"
+        row["rating"] = None  # journey_dev's ratings are 1-5 stars; the figures are measured on text alone
+    result = _with_baseline(rows, score_mentions(rows, _predicted_mentions(pipeline, rows)))
     for language in ("fr", "en"):
-        picked = [i for i, r in enumerate(rows) if r["lang"] == language]
-        result[f"stage_{language}"] = set_f1(
-            [_sets(rows[i]["mentions"], "stage") for i in picked], [_sets(predicted[i], "stage") for i in picked]
-        )["f1"]
+        result[f"stage_{language}"] = result["by_language"].get(language, {}).get("stage")
     return result
+
+
+def evaluate_dev2(pipeline: Pipeline, shared: Path) -> dict[str, Any]:
+    """Every mention figure on the team's second dev set (data/annotated/dev2: banking complaints, e-commerce and
+    banking chat in English; French telecom, utilities, e-commerce, travel and banking tweets, app reviews and
+    complaints). Never trained on."""
+    from nlp.annotations import load_annotated
+
+    rows = [r.as_dict() for r in load_annotated("dev2")]
+    if not rows:
+        return {"texts": 0}
+    return _with_baseline(rows, score_mentions(rows, _predicted_mentions(pipeline, rows)))
 
 
 def _semeval_sentences(path: Path) -> list[tuple[str, set[str]]]:
@@ -224,6 +367,7 @@ def evaluate_fr_insurance(pipeline: Pipeline, shared: Path, sample: int | None =
 
 TASKS: dict[str, Callable[[Pipeline, Path], dict[str, Any]]] = {
     "journey_dev": evaluate_journey_dev,
+    "dev2": evaluate_dev2,
     "semeval2016": evaluate_semeval,
     "umsab": evaluate_umsab,
     "tweeteval_emotion": evaluate_tweeteval,
