@@ -136,7 +136,7 @@ def parse_record(row: dict[str, Any], where: str) -> AnnotatedText:
                 stage=_require(raw, "stage", STAGES, at),
                 touchpoint=_require(raw, "touchpoint", TOUCHPOINTS, at),
                 polarity=_require(raw, "polarity", POLARITIES, at),
-                emotion=raw.get("emotion") if raw.get("emotion") in EMOTIONS else "none",
+                emotion=str(raw["emotion"]) if raw.get("emotion") in EMOTIONS else "none",
                 start=start,
                 end=end,
             )

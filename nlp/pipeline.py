@@ -15,6 +15,7 @@ from nlp.heads import LabelHead, SentimentHead
 from nlp.language import LanguageIdentifier
 from nlp.lexicon import SentimentLexicon
 from nlp.mentions import MentionBuilder
+from nlp.moments import BinaryHead, moment_inputs, pair_inputs
 from nlp.ngrams import CharNgrams
 from nlp.segment import Segmenter
 from nlp.store import Manifest, resolve_model_dir
@@ -45,6 +46,8 @@ class Pipeline:
     context_weight: float = 0.0
     sentiment_context: float = 0.0
     weak_sentiment: float = 0.0
+    moment_head: BinaryHead | None = None
+    continuation_head: BinaryHead | None = None
     manifest: Manifest | None = None
 
     def analyze(
@@ -101,9 +104,13 @@ class Pipeline:
         sentiments = self.sentiment_head.score(self.sentiment_head.inputs(vectors, features), grams)
         sentiments = self.with_sentiment_context(segments, sentiments)
         emotions = self._emotions(vectors, sentiments)
+        moments: list[float | None] = [None] * len(segments)
+        if self.moment_head is not None and len(segments):
+            moments = [float(x) for x in self.moment_head.score(moment_inputs(vectors, features, segments))]
+        continues = self.continuation_scores(segments, vectors, in_context, grams, sentiments)
         result = []
-        for segment, stage, touchpoint, emotion, sentiment, hits in zip(
-            segments, stages, touchpoints, emotions, sentiments, evidence, strict=True
+        for segment, stage, touchpoint, emotion, sentiment, hits, moment, joined in zip(
+            segments, stages, touchpoints, emotions, sentiments, evidence, moments, continues, strict=True
         ):
             on_topic = stage.label != OFF_TOPIC
             result.append(
@@ -120,8 +127,45 @@ class Pipeline:
                     emotion=emotion.label,
                     emotion_score=round(emotion.score, 4),
                     evidence=[Evidence(h.text, segment.start + h.start, segment.start + h.end, h.weight) for h in hits],
+                    moment_score=None if moment is None else round(moment, 4),
+                    continues_previous=None if joined is None else round(joined, 4),
                 )
             )
+        return result
+
+    def continuation_scores(
+        self,
+        segments: Sequence[Segment],
+        vectors: np.ndarray,
+        in_context: np.ndarray,
+        grams: object,
+        sentiments: np.ndarray,
+    ) -> list[float | None]:
+        """P(clause continues the previous clause's moment) for each clause after the first of its text."""
+        result: list[float | None] = [None] * len(segments)
+        if self.continuation_head is None or len(segments) < 2:
+            return result
+        _, stage_p = self.stage_head.probabilities(in_context, grams)
+        _, touchpoint_p = self.touchpoint_head.probabilities(in_context, grams)
+        rows, pairs = [], []
+        for i in range(1, len(segments)):
+            if segments[i].doc_index != segments[i - 1].doc_index:
+                continue
+            rows.append(i)
+            pairs.append(
+                pair_inputs(
+                    segments[i - 1],
+                    segments[i],
+                    vectors[i - 1],
+                    vectors[i],
+                    (stage_p[i - 1], touchpoint_p[i - 1]),
+                    (stage_p[i], touchpoint_p[i]),
+                    (float(sentiments[i - 1]), float(sentiments[i])),
+                )
+            )
+        if pairs:
+            for i, score in zip(rows, self.continuation_head.score(np.stack(pairs)), strict=True):
+                result[i] = float(score)
         return result
 
     def with_context(self, segments: Sequence[Segment], vectors: np.ndarray) -> np.ndarray:
@@ -205,12 +249,20 @@ def load_pipeline(
         touchpoint_head=LabelHead.load(heads, "touchpoint").adapt(taxonomy.touchpoints, embedder),
         sentiment_head=SentimentHead.load(heads),
         emotion_head=LabelHead.load(heads, "emotion").adapt(taxonomy.emotions, embedder),
-        mentions=MentionBuilder(float(settings.get("min_neutral_stage_score", 0.95))),
+        mentions=MentionBuilder(
+            min_neutral_stage_score=float(settings.get("min_neutral_stage_score", 0.95)),
+            moment_threshold=float(settings.get("moment_threshold", 0.5)),
+            neutral_moment_threshold=float(settings.get("neutral_moment_threshold", 0.8)),
+            continuation_threshold=float(settings.get("continuation_threshold", 0.5)),
+            polarity_threshold=float(settings.get("sentiment_threshold", 0.08)),
+        ),
         lexicon=SentimentLexicon.load(),
         ngrams=CharNgrams.load(heads),
         emotion_polarities={k: list(v) for k, v in settings.get("emotion_polarities", {}).items()},
         context_weight=float(settings.get("context_weight", 0.0)),
         sentiment_context=float(settings.get("sentiment_context", 0.0)),
         weak_sentiment=float(settings.get("weak_sentiment", 0.0)),
+        moment_head=BinaryHead.load(heads, "moment"),
+        continuation_head=BinaryHead.load(heads, "continuation"),
         manifest=manifest,
     )

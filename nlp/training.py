@@ -23,12 +23,15 @@ from typing import Any
 import numpy as np
 import yaml
 
+from nlp.annotations import AnnotatedText, load_annotated
 from nlp.embed import Embedder
 from nlp.heads import LabelHead, SentimentHead
 from nlp.language import LanguageIdentifier
 from nlp.lexicon import LEXICON_DIR, SentimentLexicon
+from nlp.moments import BinaryHead, moment_inputs, pair_inputs
 from nlp.ngrams import CharNgrams
-from nlp.pipeline import OFF_TOPIC
+from nlp.pipeline import OFF_TOPIC, load_pipeline
+from nlp.segment import Segmenter
 from nlp.store import Manifest, library_versions
 from nlp.taxonomy import Taxonomy
 from nlp.types import Segment
@@ -71,11 +74,24 @@ class TrainingConfig:
     ngram_mix_sentiment: float = 0.3
     sentiment_threshold: float = 0.08
     off_topic_prior: float = 0.05
+    prior_strength: float = 1.0
+    goemotions_neutral: bool = True
     lexicon_feature_scale: float = 1.0
     min_neutral_stage_score: float = 0.95
     context_weight: float = 0.4
     sentiment_context: float = 1.0
     weak_sentiment: float = 0.15
+    annotated_weight: float = 2.0
+    goemotions_per_class: int = 1500
+    xed_per_class: int = 800
+    emotion_public_weight: float = 0.5
+    polarity_public_weight: float = 0.3
+    c_moment: float = 0.5
+    c_continuation: float = 1.0
+    moment_seed_weight: float = 0.3
+    moment_threshold: float = 0.5
+    neutral_moment_threshold: float = 0.8
+    continuation_threshold: float = 0.5
 
 
 def _stable_key(text: str) -> str:
@@ -176,6 +192,128 @@ def load_booking(csv_path: Path, exclude_texts: Iterable[str], per_polarity: int
     return [Example(text=t, source="booking_hotel_reviews", polarity=p, weight=weight) for t, p in rows]
 
 
+# GoEmotions' 27 emotions onto ours (single-label comments only); None = not used for the emotion head.
+GOEMOTIONS_EMOTION = {
+    "admiration": "joy", "amusement": "joy", "excitement": "joy", "joy": "joy", "love": "joy", "pride": "joy",
+    "gratitude": "joy", "relief": "joy", "optimism": "trust", "caring": "trust", "approval": "trust",
+    "anger": "anger", "disgust": "anger", "annoyance": "frustration", "disapproval": "frustration",
+    "confusion": "frustration", "sadness": "sadness", "disappointment": "sadness", "grief": "sadness",
+    "remorse": "sadness", "embarrassment": "sadness", "fear": "fear", "nervousness": "fear",
+    "surprise": "surprise", "realization": "surprise", "neutral": "none", "curiosity": None, "desire": None,
+}  # fmt: skip
+# XED's Plutchik emotions (1-8) onto ours; anticipation has no counterpart.
+XED_EMOTION = {1: "anger", 3: "anger", 4: "fear", 5: "joy", 6: "sadness", 7: "surprise", 8: "trust"}
+EMOTION_POLARITY = {
+    "joy": "delight", "trust": "delight", "anger": "irritant", "frustration": "irritant", "sadness": "irritant",
+    "fear": "irritant", "none": "neutral",
+}  # fmt: skip
+
+
+def _capped(rows: list[tuple[str, str]], per_class: int) -> list[tuple[str, str]]:
+    return _sample_by_hash(rows, per_class)
+
+
+def load_goemotions(
+    shared: Path, per_class: int, emotion_weight: float, polarity_weight: float, neutral: bool = True
+) -> list[Example]:
+    """GoEmotions train split (Apache-2.0): single-label comments as emotion examples, and (with their own,
+    lower weight) as polarity examples; `neutral` comments teach the neutral polarity too when set."""
+    path = shared / "goemotions_splits" / "train.tsv"
+    names = (shared / "goemotions_splits" / "emotions.txt").read_text(encoding="utf-8").split()
+    rows: list[tuple[str, str]] = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for record in csv.DictReader(handle, delimiter="\t"):
+            labels = record["label"].split(",")
+            emotion = GOEMOTIONS_EMOTION.get(names[int(labels[0])]) if len(labels) == 1 else None
+            text = record["text"].strip()
+            if emotion and 3 <= len(text.split()) and "[NAME]" not in text:
+                rows.append((text, emotion))
+    sampled = _capped(rows, per_class)
+    examples = [Example(text=t, source="goemotions", emotion=e, weight=emotion_weight) for t, e in sampled]
+    examples += [
+        Example(text=t, source="goemotions", polarity=EMOTION_POLARITY[e], weight=polarity_weight)
+        for t, e in sampled
+        if e in EMOTION_POLARITY and (neutral or e != "none")
+    ]
+    return examples
+
+
+def load_xed(shared: Path, per_class: int, weight: float) -> list[Example]:
+    """XED (CC BY 4.0): English gold and French projected single-label subtitle lines as emotion examples."""
+    examples = []
+    for name, language in (("en-annotated.tsv", "en"), ("fr-projections.tsv", "fr")):
+        rows: list[tuple[str, str]] = []
+        for line in (shared / "xed" / name).read_text(encoding="utf-8").splitlines():
+            text, _, labels = line.rpartition("\t")
+            parts = [p.strip() for p in labels.split(",") if p.strip().isdigit()]
+            emotion = XED_EMOTION.get(int(parts[0])) if len(parts) == 1 else None
+            if emotion and len(text.split()) >= 4:
+                rows.append((text.strip(), emotion))
+        examples += [
+            Example(text=t, source=f"xed:{language}", language=language, emotion=e, weight=weight)
+            for t, e in _capped(rows, per_class)
+        ]
+    return examples
+
+
+def align_segments(record: AnnotatedText, segments: Sequence[Segment]) -> list[int | None]:
+    """For each clause of an annotated text, the index of the mention it belongs to (None: not a moment).
+
+    A clause belongs to a mention when at least half of it lies inside the mention's quote, or when it holds
+    most of a short quote.
+    """
+    result: list[int | None] = []
+    for segment in segments:
+        best, best_score = None, 0.0
+        for index, mention in enumerate(record.mentions):
+            shared = min(segment.end, mention.end) - max(segment.start, mention.start)
+            if shared <= 0:
+                continue
+            score = max(shared / max(segment.end - segment.start, 1), shared / max(mention.end - mention.start, 1))
+            if score > best_score:
+                best, best_score = index, score
+        result.append(best if best_score >= 0.5 else None)
+    return result
+
+
+def segment_annotated(
+    records: Sequence[AnnotatedText], segmenter: Segmenter
+) -> tuple[list[Segment], list[int | None], list[AnnotatedText]]:
+    """Segment annotated texts as the pipeline does; return the clauses, their mention index and their record."""
+    per_text = segmenter([r.text for r in records], [r.lang for r in records])
+    flat: list[Segment] = []
+    owners: list[int | None] = []
+    sources: list[AnnotatedText] = []
+    for record, segments in zip(records, per_text, strict=True):
+        flat += segments
+        owners += align_segments(record, segments)
+        sources += [record] * len(segments)
+    return flat, owners, sources
+
+
+def annotated_examples(records: Sequence[AnnotatedText], weight: float) -> list[Example]:
+    """Each clause inside an annotated mention becomes an example with the mention's labels."""
+    segments, owners, sources = segment_annotated(records, Segmenter())
+    examples = []
+    for segment, owner, record in zip(segments, owners, sources, strict=True):
+        if owner is None:
+            continue
+        mention = record.mentions[owner]
+        examples.append(
+            Example(
+                text=segment.text,
+                source=f"annotated:{record.register}",
+                language=record.lang,
+                stage=mention.stage,
+                touchpoint=mention.touchpoint,
+                polarity=mention.polarity,
+                emotion=mention.emotion,
+                weight=weight,
+            )
+        )
+    return examples
+
+
 def journey_dev_texts(shared_data: Path) -> list[str]:
     """Return the journey_dev texts (to keep them out of training)."""
     path = shared_data / "journey_dev" / "dev.jsonl"
@@ -184,9 +322,18 @@ def journey_dev_texts(shared_data: Path) -> list[str]:
     return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def build_training_set(taxonomy: Taxonomy, shared_data: Path | None, config: TrainingConfig) -> list[Example]:
-    """Collect every training example; public sets are used only when `shared_data` exists."""
-    examples = load_seed() + taxonomy_examples(taxonomy)
+def build_training_set(
+    taxonomy: Taxonomy,
+    shared_data: Path | None,
+    config: TrainingConfig,
+    annotated: Sequence[AnnotatedText] | None = None,
+) -> list[Example]:
+    """Collect every training example; public sets are used only when `shared_data` exists.
+
+    `annotated` defaults to the team's annotated real feedback (`data/annotated/train`); dev2 is never read here.
+    """
+    annotated = load_annotated("train") if annotated is None else annotated
+    examples = load_seed() + taxonomy_examples(taxonomy) + annotated_examples(annotated, config.annotated_weight)
     if shared_data is not None and shared_data.exists():
         mappings = DATA_ROOT / "mappings"
         examples += load_mapped(
@@ -211,6 +358,14 @@ def build_training_set(taxonomy: Taxonomy, shared_data: Path | None, config: Tra
             config.booking_per_polarity,
             config.public_weight,
         )
+        examples += load_goemotions(
+            shared_data,
+            config.goemotions_per_class,
+            config.emotion_public_weight,
+            config.polarity_public_weight,
+            config.goemotions_neutral,
+        )
+        examples += load_xed(shared_data, config.xed_per_class, config.emotion_public_weight)
     else:
         logger.warning("No shared data at %s: training on data/ only", shared_data)
     return examples
@@ -244,6 +399,75 @@ def _family_arrays(
     return vectors[rows], labels, weights
 
 
+def fit_moment_heads(
+    output: Path,
+    taxonomy: Taxonomy,
+    embedder: Embedder,
+    annotated: Sequence[AnnotatedText],
+    seed: tuple[np.ndarray, np.ndarray, list[Segment], list[int]],
+    config: TrainingConfig,
+) -> tuple[BinaryHead, BinaryHead]:
+    """Fit the moment and continuation heads on the annotated texts, segmented and labelled as the pipeline does.
+
+    The model in `output` (its four heads already written) gives the clauses' stage, touchpoint and sentiment
+    inputs of the continuation head. `seed` = (embeddings, lexicon features, segments, 1/0 moment labels) of the
+    seed clauses, added to the moment head's rows with `moment_seed_weight`.
+    """
+    pipeline = load_pipeline(output, taxonomy=taxonomy, embedder=embedder)
+    segments, owners, _ = segment_annotated(annotated, pipeline.segmenter)
+    vectors = embedder.encode([s.text for s in segments])
+    features, _ = pipeline.lexicon.features(segments)
+    x = np.vstack([moment_inputs(vectors, features, segments), moment_inputs(seed[0], seed[1], seed[2])])
+    y = [int(o is not None) for o in owners] + seed[3]
+    weights = np.concatenate([np.ones(len(segments)), np.full(len(seed[3]), config.moment_seed_weight)])
+    moment = BinaryHead.fit(
+        "moment",
+        x,
+        y,
+        config.c_moment,
+        weights,
+        {"moment": config.moment_threshold, "neutral_moment": config.neutral_moment_threshold},
+    )
+    in_context = pipeline.with_context(segments, vectors)
+    grams = pipeline.ngrams.transform([s.text for s in segments]) if pipeline.ngrams else None
+    _, stage_p = pipeline.stage_head.probabilities(in_context, grams)
+    _, touchpoint_p = pipeline.touchpoint_head.probabilities(in_context, grams)
+    sentiments = pipeline.sentiment_head.score(pipeline.sentiment_head.inputs(vectors, features), grams)
+    pairs, labels = [], []
+    for i in range(1, len(segments)):
+        left, right = owners[i - 1], owners[i]
+        if segments[i].doc_index != segments[i - 1].doc_index or left is None or right is None:
+            continue
+        pairs.append(
+            pair_inputs(
+                segments[i - 1],
+                segments[i],
+                vectors[i - 1],
+                vectors[i],
+                (stage_p[i - 1], touchpoint_p[i - 1]),
+                (stage_p[i], touchpoint_p[i]),
+                (float(sentiments[i - 1]), float(sentiments[i])),
+            )
+        )
+        labels.append(int(left == right))
+    continuation = BinaryHead.fit(
+        "continuation",
+        np.stack(pairs),
+        labels,
+        config.c_continuation,
+        None,
+        {"continuation": config.continuation_threshold},
+    )
+    logger.info(
+        "moment head: %d clauses (%d moments); continuation head: %d pairs (%d same moment)",
+        len(segments),
+        sum(o is not None for o in owners),
+        len(pairs),
+        sum(labels),
+    )
+    return moment, continuation
+
+
 def train(
     taxonomy: Taxonomy,
     embedder: Embedder,
@@ -252,8 +476,13 @@ def train(
     output: Path,
     name: str = "journey",
     version: str = "v1",
+    annotated: Sequence[AnnotatedText] | None = None,
 ) -> Manifest:
-    """Embed the examples, fit the four heads and write a model directory with its manifest."""
+    """Embed the examples, fit the heads and write a model directory with its manifest.
+
+    With `annotated` texts (default: `data/annotated/train`), the moment and continuation heads are fitted too.
+    """
+    annotated = load_annotated("train") if annotated is None else annotated
     texts = [e.text for e in examples]
     vectors = embedder.encode(texts)
     heads = output / "heads"
@@ -268,7 +497,10 @@ def train(
         config.c_stage,
         w,
         reserved=[OFF_TOPIC],
-        prior={**taxonomy.priors("stages"), OFF_TOPIC: config.off_topic_prior},
+        prior={
+            label: share**config.prior_strength
+            for label, share in {**taxonomy.priors("stages"), OFF_TOPIC: config.off_topic_prior}.items()
+        },
         grams=grams[_rows(examples, "stage")],
         c_ngram=config.c_ngram,
         ngram_mix=config.ngram_mix_stage,
@@ -323,6 +555,9 @@ def train(
             "sentiment_context": config.sentiment_context,
             "weak_sentiment": config.weak_sentiment,
             "sentiment_threshold": config.sentiment_threshold,
+            "moment_threshold": config.moment_threshold,
+            "neutral_moment_threshold": config.neutral_moment_threshold,
+            "continuation_threshold": config.continuation_threshold,
             # the polarities each emotion was seen with in 10%+ of its examples
             "emotion_polarities": {
                 e: sorted(p for p, n in c.items() if n >= 0.1 * sum(c.values())) for e, c in sorted(valence.items())
@@ -337,4 +572,15 @@ def train(
         libraries=library_versions(),
     )
     manifest.write(output)
+    if annotated:
+        seed_rows = [i for i, e in enumerate(examples) if e.source.startswith("seed:")]
+        seed_segments = [
+            Segment(0, examples[i].text, 0, len(examples[i].text), examples[i].language) for i in seed_rows
+        ]
+        seed_features, _ = SentimentLexicon.load().features(seed_segments)
+        seed_labels = [int(examples[i].stage != OFF_TOPIC) for i in seed_rows]
+        seed = (vectors[seed_rows], seed_features, seed_segments, seed_labels)
+        moment, continuation = fit_moment_heads(output, taxonomy, embedder, annotated, seed, config)
+        moment.save(heads)
+        continuation.save(heads)
     return manifest

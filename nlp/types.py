@@ -40,7 +40,10 @@ class Evidence:
 class SegmentAnalysis:
     """A segment with every label the pipeline gives it.
 
-    `stage` and `touchpoint` are None when the segment is not about the customer journey.
+    `stage` and `touchpoint` are None when the segment is not about the customer journey. `moment_score` is the
+    probability that the clause tells a moment of the journey (not context or a fragment); `continues_previous`
+    the probability that it goes on telling the previous clause's moment (None for a text's first clause, or
+    with a model that has no such heads).
     """
 
     text: str
@@ -55,11 +58,17 @@ class SegmentAnalysis:
     emotion: str
     emotion_score: float
     evidence: list[Evidence] = field(default_factory=list)
+    moment_score: float | None = None
+    continues_previous: float | None = None
 
 
 @dataclass(frozen=True)
 class Mention:
-    """One moment of the journey: one or more adjacent segments with the same labels."""
+    """One moment of the journey: one or more adjacent segments told as one moment.
+
+    `confidence` in [0, 1]: how sure the model is that this is a moment with these stage and polarity labels
+    (the clauses' moment probability times their stage probability, averaged by length).
+    """
 
     stage: str
     touchpoint: str
@@ -68,6 +77,7 @@ class Mention:
     emotion: str
     start: int
     end: int
+    confidence: float = 1.0
 
 
 @dataclass(frozen=True)

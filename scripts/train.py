@@ -7,6 +7,7 @@ python scripts/train.py --output /tmp/m --shared-data ../shared/data
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -27,11 +28,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shared-data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--taxonomy", type=Path, default=DEFAULT_TAXONOMY)
     parser.add_argument("--embedder", default="use-multilingual-v3")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a TrainingConfig field (repeatable)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
 
     taxonomy = load_taxonomy(args.taxonomy)
-    config = TrainingConfig()
+    overrides = dict(item.split("=", 1) for item in args.set)
+    defaults = TrainingConfig()
+    config = dataclasses.replace(
+        defaults, **{key: type(getattr(defaults, key))(value) for key, value in overrides.items()}
+    )
     examples = build_training_set(taxonomy, args.shared_data, config)
     logging.info("training on %d examples", len(examples))
     manifest = train(taxonomy, make_embedder(args.embedder), examples, config, args.output)

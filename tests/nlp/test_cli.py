@@ -67,7 +67,16 @@ def test_analyze_csv_writes_one_line_per_row(
                 "emotion_score",
             }
         for mention in line["mentions"]:
-            assert set(mention) == {"stage", "touchpoint", "polarity", "sentiment", "emotion", "start", "end"}
+            assert set(mention) == {
+                "stage",
+                "touchpoint",
+                "polarity",
+                "sentiment",
+                "emotion",
+                "start",
+                "end",
+                "confidence",
+            }
     assert "3 rows analysed, 0 rejected" in err
 
 
