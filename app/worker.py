@@ -28,7 +28,7 @@ from app.schemas import FeedbackCreate
 from app.services import mark_failed, store_analyses, store_feedback
 from app.uploads import UploadOptions, resolve_columns, row_to_item
 from nlp.errors import InputError
-from nlp.pipeline import Pipeline
+from nlp.pipeline import Pipeline, rating_prior
 from nlp.readers import CsvExport, FeedbackRow, RowError
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ class AnalysisWorker:
         self.model = pipeline.manifest.name + "-" + pipeline.manifest.version if pipeline.manifest else "custom"
         self.loop = _Loop("parcours-analysis", self.run_once, settings.idle_poll_seconds)
 
-    def claim(self) -> tuple[datetime, list[tuple[int, str, str | None, int | None]]]:
+    def claim(self) -> tuple[datetime, list[tuple[int, str, str | None, int | None, float | None]]]:
         """Lease a batch of pending feedback (or feedback whose lease expired).
 
         Return the lease (it identifies this claim) and the (id, text, language, upload id) of each row.
@@ -120,12 +120,11 @@ class AnalysisWorker:
             )  # fmt: skip
             if not ids:
                 return until, []
-            rows = session.execute(
-                select(Feedback.id, Feedback.text, Feedback.language, Feedback.upload_id)
-                .where(Feedback.id.in_(ids))
-                .order_by(Feedback.id)
-            ).all()
-        return until, [(r[0], r[1], r[2], r[3]) for r in rows]
+            columns: list[Any] = [Feedback.id, Feedback.text, Feedback.language, Feedback.upload_id]
+            columns += [Feedback.rating, Feedback.rating_scale]
+            rows = session.execute(select(*columns).where(Feedback.id.in_(ids)).order_by(Feedback.id)).all()
+        # the rating, when given, is the text's tone prior (clauses are scored from their own words first)
+        return until, [(r[0], r[1], r[2], r[3], rating_prior(r[4], r[5] or 5.0)) for r in rows]
 
     def run_once(self) -> int:
         """Analyse one batch; return how many pieces of feedback were analysed."""
@@ -134,26 +133,29 @@ class AnalysisWorker:
         if not batch:
             return 0
         claimed = time.perf_counter()
-        ids = [str(feedback_id) for feedback_id, _, _, _ in batch]
-        texts = [text for _, text, _, _ in batch]
-        languages = [language for _, _, language, _ in batch]
+        ids = [str(item[0]) for item in batch]
+        texts = [item[1] for item in batch]
+        languages = [item[2] for item in batch]
+        priors = [item[4] for item in batch]
         try:
             with self.lock:
-                analyses = self.pipeline.analyze(texts, ids=ids, languages=languages)
+                analyses = self.pipeline.analyze(texts, ids=ids, languages=languages, priors=priors)
         except Exception:  # isolate the text that breaks the pipeline; the others still get analysed
             logger.exception("analysis of a batch failed; analysing its texts one by one")
             analyses = []
-            for feedback_id, text, language, _ in batch:
+            for feedback_id, text, language, _, prior in batch:
                 try:
                     with self.lock:
-                        analyses += self.pipeline.analyze([text], ids=[str(feedback_id)], languages=[language])
+                        analyses += self.pipeline.analyze(
+                            [text], ids=[str(feedback_id)], languages=[language], priors=[prior]
+                        )
                 except Exception as error:
                     with session_scope(self.engine) as session:
                         mark_failed(session=session, feedback_id=feedback_id, error=f"{type(error).__name__}: {error}")
         analysed = time.perf_counter()
         with session_scope(self.engine) as session:
             written = store_analyses(session=session, analyses=analyses, model=self.model, lease=lease)
-            finish_uploads(session=session, upload_ids={u for _, _, _, u in batch if u is not None})
+            finish_uploads(session=session, upload_ids={item[3] for item in batch if item[3] is not None})
         logger.info(
             "analysed %d texts: claim %.3f s, pipeline %.3f s, store %.3f s",
             len(written), claimed - started, analysed - claimed, time.perf_counter() - analysed,

@@ -285,12 +285,12 @@ def _read_lines(path: Path) -> list[str]:
 
 
 def evaluate_umsab(pipeline: Pipeline, shared: Path) -> dict[str, Any]:
-    """3-class (negative / neutral / positive) macro-F1 on UMSAB tweets, FR and EN (train + val splits)."""
+    """3-class (negative / neutral / positive) macro-F1 on UMSAB tweets, FR and EN (the validation split)."""
     names = {"0": "negative", "1": "neutral", "2": "positive"}
     result: dict[str, Any] = {}
     for language in ("french", "english"):
         texts, gold = [], []
-        for split in ("train", "val"):
+        for split in ("val",):
             folder = shared / "umsab_tweets" / language
             texts += _read_lines(folder / f"{split}_text.txt")
             gold += [names[x.strip()] for x in _read_lines(folder / f"{split}_labels.txt")]
@@ -319,10 +319,11 @@ TWEETEVAL_GROUPS = {
 
 
 def evaluate_tweeteval(pipeline: Pipeline, shared: Path) -> dict[str, Any]:
-    """Emotion macro-F1 on TweetEval (anger, joy, optimism, sadness), the emotion head restricted to those groups."""
+    """Emotion macro-F1 on TweetEval's validation split (anger, joy, optimism, sadness), the emotion head
+    restricted to those groups."""
     names = dict(line.split("\t") for line in _read_lines(shared / "tweeteval_emotion" / "mapping.txt"))
     texts, gold = [], []
-    for split in ("train", "val"):
+    for split in ("val",):
         texts += _read_lines(shared / "tweeteval_emotion" / f"{split}_text.txt")
         gold += [names[x.strip()] for x in _read_lines(shared / "tweeteval_emotion" / f"{split}_labels.txt")]
     classes, probabilities = pipeline.emotion_head.probabilities(pipeline.embedder.encode(texts))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,9 +85,41 @@ def fit_linear(
     return classes, model.coef_.astype(np.float32), model.intercept_.astype(np.float32)
 
 
+def fit_mlp(
+    x: np.ndarray, y: Sequence[str], hidden: int, alpha: float, sample_weight: np.ndarray | None = None
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fit a one-hidden-layer ReLU network with class-balanced sample weights (deterministic seed).
+
+    Returns (classes, output weights, output bias, hidden weights, hidden bias).
+    """
+    from collections import Counter
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    labels = np.asarray(list(y))
+    counts = Counter(labels.tolist())
+    balance = np.array([len(labels) / (len(counts) * counts[label]) for label in labels])
+    weights = balance * (sample_weight if sample_weight is not None else 1.0)
+    model = MLPClassifier(hidden_layer_sizes=(hidden,), alpha=alpha, max_iter=60, random_state=0)
+    with warnings.catch_warnings():  # a fixed budget of 60 epochs, not convergence, ends training
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(x, labels, sample_weight=weights / weights.mean())
+    classes = [str(label) for label in model.classes_]
+    if len(classes) < 3:
+        raise ModelError(f"A head needs at least 3 classes to train, got {classes}")
+    return (
+        classes,
+        model.coefs_[1].T.astype(np.float32),
+        model.intercepts_[1].astype(np.float32),
+        model.coefs_[0].T.astype(np.float32),
+        model.intercepts_[0].astype(np.float32),
+    )
+
+
 @dataclass
 class LabelHead:
-    """One label family (stage, touchpoint, emotion): a linear softmax over embeddings.
+    """One label family (stage, touchpoint, emotion): a softmax over embeddings, linear or with one hidden layer.
 
     Labels the head was trained on are decided by the trained weights. A taxonomy label it has never
     seen is predicted by prototype similarity (its description and examples, embedded): it wins a
@@ -103,6 +136,8 @@ class LabelHead:
     ngrams: NgramChannel | None = None
     prototypes: dict[str, np.ndarray] = field(default_factory=dict)
     _active: np.ndarray | None = None
+    hidden_weights: np.ndarray | None = None  # (hidden, input): a ReLU layer before the output weights
+    hidden_bias: np.ndarray | None = None
 
     @classmethod
     def fit(
@@ -117,20 +152,36 @@ class LabelHead:
         grams: Any = None,
         c_ngram: float = 10.0,
         ngram_mix: float = 1.0,
+        hidden: int = 0,
+        alpha: float = 1e-3,
     ) -> LabelHead:
         """Train on embeddings `x` (and, when given, n-gram rows `grams`) with labels `y`.
 
         Training classes are balanced; `prior` (expected share of each label in real feedback) then
-        shifts the decision the Bayesian way, by adding log(prior) to each class's bias.
+        shifts the decision the Bayesian way, by adding log(prior) to each class's bias. `hidden` > 0
+        puts a ReLU layer of that size under the softmax (L2 penalty `alpha`).
         """
-        classes, weights, bias = fit_linear(x, y, c, sample_weight)
+        hidden_weights = hidden_bias = None
+        if hidden:
+            classes, weights, bias, hidden_weights, hidden_bias = fit_mlp(x, y, hidden, alpha, sample_weight)
+        else:
+            classes, weights, bias = fit_linear(x, y, c, sample_weight)
         if prior:
             default = float(np.mean(list(prior.values())))
             bias = (bias + np.log([max(prior.get(label, default), 1e-6) for label in classes])).astype(np.float32)
         channel = None
         if grams is not None and ngram_mix:
             channel = NgramChannel.fit(grams, y, c_ngram, sample_weight, ngram_mix, classes)
-        return cls(family, classes, weights, bias, tuple(reserved), ngrams=channel)
+        return cls(
+            family,
+            classes,
+            weights,
+            bias,
+            tuple(reserved),
+            ngrams=channel,
+            hidden_weights=hidden_weights,
+            hidden_bias=hidden_bias,
+        )
 
     def adapt(self, labels: Sequence[Label], embedder: Embedder) -> LabelHead:
         """Align the head with a (possibly edited) taxonomy family; new labels get prototypes."""
@@ -156,6 +207,8 @@ class LabelHead:
             self.ngrams,
             prototypes,
             active,
+            self.hidden_weights,
+            self.hidden_bias,
         )
 
     def probabilities(self, x: np.ndarray, grams: Any = None) -> tuple[list[str], np.ndarray]:
@@ -163,6 +216,8 @@ class LabelHead:
 
         `grams` (the texts' n-gram rows) add the head's n-gram channel when it has one.
         """
+        if self.hidden_weights is not None and self.hidden_bias is not None:
+            x = np.maximum(x @ self.hidden_weights.T + self.hidden_bias, 0.0)
         logits = x @ self.weights.T + self.bias
         if self.ngrams is not None and grams is not None:
             logits = _log_softmax(logits) + self.ngrams.log_scores(grams)
@@ -204,6 +259,8 @@ class LabelHead:
         """Write the head as `<family>.npz` + `<family>.json` (no pickle)."""
         directory.mkdir(parents=True, exist_ok=True)
         arrays = {"weights": self.weights, "bias": self.bias, **(self.ngrams.arrays() if self.ngrams else {})}
+        if self.hidden_weights is not None and self.hidden_bias is not None:
+            arrays |= {"hidden_weights": self.hidden_weights.astype(np.float16), "hidden_bias": self.hidden_bias}
         np.savez_compressed(directory / f"{self.family}.npz", **arrays)  # type: ignore[arg-type]
         meta = {
             "family": self.family,
@@ -232,6 +289,8 @@ class LabelHead:
             tuple(meta["reserved"]),
             float(meta["margin"]),
             NgramChannel.from_arrays(arrays, float(meta.get("ngram_mix", 0.0))),
+            hidden_weights=arrays["hidden_weights"].astype(np.float32) if "hidden_weights" in arrays else None,
+            hidden_bias=arrays["hidden_bias"] if "hidden_bias" in arrays else None,
         )
 
 

@@ -21,7 +21,8 @@ from nlp.types import Evidence, Segment
 
 LEXICON_DIR = Path(__file__).resolve().parent.parent / "data" / "lexicons"
 _TOKEN = re.compile(r"[\w']+|[^\w\s]", re.UNICODE)
-NEGATION_WINDOW = 3
+NEGATION_WINDOW = 4
+_THANKS = frozenset({"thanks", "thank", "merci", "thx"})
 FEATURES = 5
 
 
@@ -79,6 +80,26 @@ class _Language:
     starts: frozenset[str] = frozenset()
     stem_starts: frozenset[str] = frozenset()
     pseudo_sizes: tuple[int, ...] = ()
+    # ironic praise: an opener ("merci pour", "oh great") at the start of a clause that goes on to name a bad
+    # situation ("attente", "again", "cancelled") turns the praise around ("Bravo pour les 3 semaines d'attente")
+    irony_openers: frozenset[tuple[str, ...]] = frozenset()
+    irony_situations: frozenset[str] = frozenset()
+
+    def irony_opener(self, words: list[str]) -> tuple[int, int] | None:
+        """The token span of ironic praise: an opener in the first four tokens followed by a bad situation.
+
+        A situation word next to a thank-you ("thanks again", "encore merci") does not count.
+        """
+        for start in range(min(4, len(words))):
+            for opener in self.irony_openers:
+                end = start + len(opener)
+                if tuple(words[start:end]) != opener:
+                    continue
+                for j in range(end, len(words)):
+                    near = {words[j - 1], words[j + 1] if j + 1 < len(words) else ""}
+                    if words[j] in self.irony_situations and not near & _THANKS:
+                        return start, end
+        return None
 
     def pseudo_negation_at(self, words: list[str], i: int) -> int:
         """Return the length of a pseudo-negation ("non seulement", "no doubt") starting at token i, else 0."""
@@ -125,6 +146,8 @@ class SentimentLexicon:
             }
             negators = frozenset(_fold(n) for n in rules.get("negators", []))
             pseudo = frozenset(tuple(_TOKEN.findall(_fold(p))) for p in rules.get("pseudo_negations", []))
+            openers = frozenset(tuple(_TOKEN.findall(_fold(p))) for p in rules.get("irony_openers", []))
+            situations = frozenset(_fold(w) for w in rules.get("irony_situations", []))
             stemmed: dict[tuple[str, ...], float] = {}
             for key, value in entries.items():  # a folded form shared by opposite terms is left out
                 folded = tuple(_stem(w, language) for w in key)
@@ -140,6 +163,8 @@ class SentimentLexicon:
                 frozenset(k[0] for k in entries if k),
                 frozenset(k[0] for k in stemmed if k),
                 tuple(sorted({len(p) for p in pseudo}, reverse=True)),
+                openers,
+                situations,
             )
         return cls(languages)
 
@@ -180,6 +205,12 @@ class SentimentLexicon:
             found.append(Evidence(text[start:end], start, end, round(max(-1.0, min(1.0, weight)), 3)))
             i += size
             scope_start = i
+        opener = rules.irony_opener(words) if found and rules.irony_openers else None
+        if opener is not None:
+            start, end = tokens[opener[0]][1], tokens[opener[1] - 1][2]
+            praise_elsewhere = any(e.weight >= 0.4 and (e.end <= start or e.start >= end) for e in found)
+            if not praise_elsewhere:  # the praise is ironic: every polar term of the clause counts against it
+                found = [Evidence(e.text, e.start, e.end, -abs(e.weight)) for e in found]
         return found
 
     def features(self, segments: Sequence[Segment]) -> tuple[np.ndarray, list[list[Evidence]]]:

@@ -33,9 +33,32 @@ class MentionBuilder:
     neutral_moment_threshold: float = 0.8
     continuation_threshold: float = 0.5
     polarity_threshold: float = 0.08
+    fallback_sentiment: float = 0.3
+    fallback_moment: float = 0.15
 
     def __call__(self, segments: Sequence[SegmentAnalysis]) -> list[Mention]:
-        """Return the mentions of one text's segments, in text order."""
+        """Return the mentions of one text's segments, in text order.
+
+        A text whose clauses all fall under the moment threshold still gets one mention when one of its
+        on-topic clauses is clearly polar (|sentiment| >= `fallback_sentiment`) and not clearly context (moment
+        probability >= `fallback_moment`): "Avoid this airline at all costs." is a moment however short.
+        """
+        mentions = self._build(segments)
+        if mentions or not segments or segments[0].moment_score is None:
+            return mentions
+        candidates = [
+            s
+            for s in segments
+            if s.stage is not None
+            and s.touchpoint is not None
+            and abs(s.sentiment) >= self.fallback_sentiment
+            and (s.moment_score or 0.0) >= self.fallback_moment
+        ]
+        if not candidates:
+            return []
+        return [self._merge([max(candidates, key=lambda s: (s.moment_score or 0.0) * abs(s.sentiment))])]
+
+    def _build(self, segments: Sequence[SegmentAnalysis]) -> list[Mention]:
         groups: list[list[SegmentAnalysis]] = []
         previous_kept = False
         for segment in segments:

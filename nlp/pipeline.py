@@ -18,6 +18,7 @@ from nlp.mentions import MentionBuilder
 from nlp.moments import BinaryHead, moment_inputs, pair_inputs
 from nlp.ngrams import CharNgrams
 from nlp.segment import Segmenter
+from nlp.senses import WordSenses
 from nlp.store import Manifest, resolve_model_dir
 from nlp.taxonomy import Taxonomy, load_taxonomy
 from nlp.types import Analysis, Evidence, Scored, Segment, SegmentAnalysis
@@ -46,6 +47,7 @@ class Pipeline:
     context_weight: float = 0.0
     sentiment_context: float = 0.0
     weak_sentiment: float = 0.0
+    senses: WordSenses = field(default_factory=WordSenses)
     moment_head: BinaryHead | None = None
     continuation_head: BinaryHead | None = None
     manifest: Manifest | None = None
@@ -55,8 +57,14 @@ class Pipeline:
         texts: Sequence[str],
         ids: Sequence[str] | None = None,
         languages: Sequence[str | None] | None = None,
+        priors: Sequence[float | None] | None = None,
     ) -> list[Analysis]:
-        """Analyse a batch of texts; `languages` entries may be None to detect them."""
+        """Analyse a batch of texts; `languages` entries may be None to detect them.
+
+        `priors` (optional, one per text, None where unknown): the text's overall tone in [-1, 1], usually
+        from its rating (`rating_prior`). A clause is scored from its own words first; the prior, like the
+        tone of the text's other sentences, only moves clauses whose own words say little.
+        """
         ids = list(ids) if ids is not None else [str(i) for i in range(len(texts))]
         if len(ids) != len(texts):
             raise ValueError(f"Got {len(texts)} texts but {len(ids)} ids")
@@ -64,7 +72,9 @@ class Pipeline:
         resolved = [given or found for given, found in zip(languages or [None] * len(texts), detected, strict=True)]
         per_text = self.segmenter(texts, resolved)
         flat = [segment for segments in per_text for segment in segments]
-        labelled = iter(self.label_segments(flat))
+        if priors is not None and len(priors) != len(texts):
+            raise ValueError(f"Got {len(texts)} texts but {len(priors)} priors")
+        labelled = iter(self.label_segments(flat, priors))
         analyses = []
         for text_id, language, segments in zip(ids, resolved, per_text, strict=True):
             analysed = [next(labelled) for _ in segments]
@@ -84,7 +94,9 @@ class Pipeline:
         if batch:
             yield from self.analyze([t for _, t in batch], ids=[i for i, _ in batch])
 
-    def label_segments(self, segments: Sequence[Segment]) -> list[SegmentAnalysis]:
+    def label_segments(
+        self, segments: Sequence[Segment], priors: Sequence[float | None] | None = None
+    ) -> list[SegmentAnalysis]:
         """Embed the segments once (each distinct text once: "No Negative", "Très bien" recur) and apply every head."""
         texts = [s.text for s in segments]
         distinct = list(dict.fromkeys(texts))
@@ -92,17 +104,19 @@ class Pipeline:
         if len(distinct) < len(texts):
             row = {text: i for i, text in enumerate(distinct)}
             vectors = vectors[[row[text] for text in texts]]
-        return self.label_vectors(segments, vectors)
+        return self.label_vectors(segments, vectors, priors)
 
-    def label_vectors(self, segments: Sequence[Segment], vectors: np.ndarray) -> list[SegmentAnalysis]:
-        """Apply every head to precomputed segment embeddings."""
+    def label_vectors(
+        self, segments: Sequence[Segment], vectors: np.ndarray, priors: Sequence[float | None] | None = None
+    ) -> list[SegmentAnalysis]:
+        """Apply every head to precomputed segment embeddings (`priors` indexed by the segments' doc_index)."""
         in_context = self.with_context(segments, vectors)
         grams = self.ngrams.transform([s.text for s in segments]) if self.ngrams and len(segments) else None
         stages = self.stage_head.predict(in_context, grams)
-        touchpoints = self.touchpoint_head.predict(in_context, grams)
+        touchpoints = self.senses.correct(segments, self.touchpoint_head, in_context, grams)
         features, evidence = self.lexicon.features(segments)
         sentiments = self.sentiment_head.score(self.sentiment_head.inputs(vectors, features), grams)
-        sentiments = self.with_sentiment_context(segments, sentiments)
+        sentiments = self.with_sentiment_context(segments, sentiments, priors)
         emotions = self._emotions(vectors, sentiments)
         moments: list[float | None] = [None] * len(segments)
         if self.moment_head is not None and len(segments):
@@ -184,11 +198,15 @@ class Pipeline:
         norms = np.linalg.norm(blended, axis=1, keepdims=True)
         return (blended / np.maximum(norms, 1e-12)).astype(np.float32)
 
-    def with_sentiment_context(self, segments: Sequence[Segment], sentiments: np.ndarray) -> np.ndarray:
-        """Pull each weak sentiment (|score| < `weak_sentiment`) toward the tone of its text's other sentences.
+    def with_sentiment_context(
+        self, segments: Sequence[Segment], sentiments: np.ndarray, priors: Sequence[float | None] | None = None
+    ) -> np.ndarray:
+        """Move each weak sentiment (|score| < `weak_sentiment`) part of the way (`sentiment_context`) toward a prior.
 
-        "Contrat résilié le même jour" says little on its own and is an irritant in an angry review. Only
-        other sentences count: a contrast inside one sentence ("rapide mais cher") is left as it is.
+        The prior is the tone of the text's other sentences and, when given, the text's own prior (its
+        rating), averaged. "Contrat résilié le même jour" says little on its own and is an irritant in an
+        angry review. A clause's own words come first: a clause that is clearly polar is never moved, and a
+        contrast inside one sentence ("rapide mais cher") is left as it is.
         """
         if not self.sentiment_context or not self.weak_sentiment or len(sentiments) == 0:
             return sentiments
@@ -197,9 +215,15 @@ class Pipeline:
         lengths = np.array([max(s.end - s.start, 1) for s in segments], dtype=np.float64)
         blended = sentiments.astype(np.float64).copy()
         for row in np.flatnonzero(np.abs(sentiments) < self.weak_sentiment):
+            tones = []
             others = (documents == documents[row]) & (sentence_ids != sentence_ids[row])
             if others.any():
-                tone = float((lengths[others] * sentiments[others]).sum() / lengths[others].sum())
+                tones.append(float((lengths[others] * sentiments[others]).sum() / lengths[others].sum()))
+            prior = priors[documents[row]] if priors is not None else None
+            if prior is not None:
+                tones.append(float(np.clip(prior, -1.0, 1.0)))
+            if tones:
+                tone = sum(tones) / len(tones)
                 blended[row] = (1 - self.sentiment_context) * sentiments[row] + self.sentiment_context * tone
         return blended.astype(sentiments.dtype)
 
@@ -216,6 +240,18 @@ class Pipeline:
             best = int(masked.argmax())
             result.append(Scored(classes[best], float(masked[best] / max(masked.sum(), 1e-12))))
         return result
+
+
+def rating_prior(rating: float | None, scale: float | None = 5.0) -> float | None:
+    """A rating as a tone prior in [-1, 1]: the scale's middle is 0 (3 of 5, 5 of 10), its ends -1 and 1.
+
+    Scales of 5 and under start at 1 (stars); larger scales start at 0 (0-10 scores).
+    """
+    if rating is None or scale is None or scale <= 1 or not np.isfinite(rating):
+        return None
+    low = 1.0 if scale <= 5 else 0.0
+    middle = (low + scale) / 2
+    return float(np.clip((rating - middle) / (scale - middle), -1.0, 1.0))
 
 
 def load_pipeline(
@@ -262,6 +298,7 @@ def load_pipeline(
         context_weight=float(settings.get("context_weight", 0.0)),
         sentiment_context=float(settings.get("sentiment_context", 0.0)),
         weak_sentiment=float(settings.get("weak_sentiment", 0.0)),
+        senses=WordSenses.load(),
         moment_head=BinaryHead.load(heads, "moment"),
         continuation_head=BinaryHead.load(heads, "continuation"),
         manifest=manifest,

@@ -54,6 +54,7 @@ class Example:
     polarity: str | None = None
     emotion: str | None = None
     weight: float = 1.0
+    doc: str | None = None  # the annotated text a clause comes from (its stage/touchpoint inputs see the text)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ class TrainingConfig:
     booking_per_polarity: int = 1500
     public_weight: float = 0.5
     c_stage: float = 1.0
+    hidden: int = 256  # ReLU units under the stage and touchpoint softmax (0 = linear heads)
+    alpha: float = 1e-3
     c_touchpoint: float = 1.0
     c_emotion: float = 2.0
     c_sentiment: float = 1.0
@@ -81,7 +84,7 @@ class TrainingConfig:
     context_weight: float = 0.4
     sentiment_context: float = 1.0
     weak_sentiment: float = 0.15
-    annotated_weight: float = 2.0
+    annotated_weight: float = 0.5
     goemotions_per_class: int = 1500
     xed_per_class: int = 800
     emotion_public_weight: float = 0.5
@@ -89,7 +92,7 @@ class TrainingConfig:
     c_moment: float = 0.5
     c_continuation: float = 1.0
     moment_seed_weight: float = 0.3
-    moment_threshold: float = 0.5
+    moment_threshold: float = 0.35
     neutral_moment_threshold: float = 0.8
     continuation_threshold: float = 0.5
 
@@ -309,6 +312,7 @@ def annotated_examples(records: Sequence[AnnotatedText], weight: float) -> list[
                 polarity=mention.polarity,
                 emotion=mention.emotion,
                 weight=weight,
+                doc=record.id,
             )
         )
     return examples
@@ -399,6 +403,22 @@ def _family_arrays(
     return vectors[rows], labels, weights
 
 
+def with_document_context(examples: Sequence[Example], vectors: np.ndarray, weight: float) -> np.ndarray:
+    """Blend each annotated clause's embedding with its text's mean, as the pipeline does at inference
+    (`context_weight`); clauses without a text (seed, public sets) keep their own embedding."""
+    blended = vectors.copy()
+    rows_by_doc: dict[str, list[int]] = defaultdict(list)
+    for i, example in enumerate(examples):
+        if example.doc is not None:
+            rows_by_doc[example.doc].append(i)
+    if not weight or not rows_by_doc:
+        return blended
+    for rows in rows_by_doc.values():
+        blended[rows] += weight * vectors[rows].mean(axis=0)
+        blended[rows] /= np.maximum(np.linalg.norm(blended[rows], axis=1, keepdims=True), 1e-12)
+    return blended.astype(np.float32)
+
+
 def fit_moment_heads(
     output: Path,
     taxonomy: Taxonomy,
@@ -485,11 +505,12 @@ def train(
     annotated = load_annotated("train") if annotated is None else annotated
     texts = [e.text for e in examples]
     vectors = embedder.encode(texts)
+    in_context = with_document_context(examples, vectors, config.context_weight)
     heads = output / "heads"
     ngrams = CharNgrams.fit(texts, min_df=config.ngram_min_df)
     ngrams.save(heads)
     grams = ngrams.transform(texts)
-    x, y, w = _family_arrays(examples, vectors, "stage")
+    x, y, w = _family_arrays(examples, in_context, "stage")
     LabelHead.fit(
         "stage",
         x,
@@ -504,8 +525,10 @@ def train(
         grams=grams[_rows(examples, "stage")],
         c_ngram=config.c_ngram,
         ngram_mix=config.ngram_mix_stage,
+        hidden=config.hidden,
+        alpha=config.alpha,
     ).save(heads)
-    x, y, w = _family_arrays(examples, vectors, "touchpoint")
+    x, y, w = _family_arrays(examples, in_context, "touchpoint")
     LabelHead.fit(
         "touchpoint",
         x,
@@ -515,6 +538,8 @@ def train(
         grams=grams[_rows(examples, "touchpoint")],
         c_ngram=config.c_ngram,
         ngram_mix=config.ngram_mix_touchpoint,
+        hidden=config.hidden,
+        alpha=config.alpha,
     ).save(heads)
     x, y, w = _family_arrays(examples, vectors, "emotion")
     LabelHead.fit("emotion", x, y, config.c_emotion, w).save(heads)

@@ -56,6 +56,44 @@ BATCHES: dict[str, list[tuple[str, int, str, list[tuple[str, str]]]]] = {
         ("bitext", 170, "fr", [("ecommerce", "tweet"), ("retail", "app_review"), ("telecom", "chat")]),
         ("banking77", 160, "fr", [("banking", "tweet"), ("banking", "app_review"), ("insurance", "chat")]),
     ],
+    # second round: more reviews and tweets, industries the real English sources lack (transposed French versions)
+    "en_booking2": [("booking", 400, "en", [("hotels", "review")])],
+    "en_cfpb_long": [("cfpb_long", 200, "en", [("banking", "complaint")])],
+    "fr_transposed": [
+        (
+            "booking",
+            330,
+            "fr",
+            [
+                ("insurance", "review"),
+                ("telecom", "review"),
+                ("ecommerce", "review"),
+                ("utilities", "review"),
+                ("banking", "app_review"),
+                ("retail", "review"),
+            ],
+        )
+    ],
+    "fr_travel": [
+        ("booking", 330, "fr", [("travel", "review"), ("travel", "tweet"), ("hotels", "survey"), ("travel", "survey")])
+    ],
+    "fr_cfpb_long": [
+        (
+            "cfpb_long",
+            300,
+            "fr",
+            [("insurance", "complaint"), ("insurance", "review"), ("telecom", "complaint"), ("utilities", "review")],
+        )
+    ],
+    "fr_tweets": [
+        (
+            "bitext",
+            170,
+            "fr",
+            [("telecom", "tweet"), ("utilities", "tweet"), ("travel", "tweet"), ("ecommerce", "tweet")],
+        ),
+        ("banking77", 160, "fr", [("banking", "tweet"), ("insurance", "tweet"), ("telecom", "app_review")]),
+    ],
 }
 
 
@@ -90,6 +128,14 @@ def _cfpb(shared: Path) -> Iterator[dict[str, Any]]:
                 yield {"source": "cfpb_complaints", "source_id": row["complaint_id"], "text": text, "rating": None}
 
 
+def _cfpb_long(shared: Path) -> Iterator[dict[str, Any]]:
+    with (shared / "cfpb_complaints" / "cfpb_narratives.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            text = row["narrative"].strip()
+            if 1100 < len(text) <= 2500:
+                yield {"source": "cfpb_complaints", "source_id": row["complaint_id"], "text": text, "rating": None}
+
+
 def _banking77(shared: Path) -> Iterator[dict[str, Any]]:
     with (shared / "banking77" / "train.csv").open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
@@ -105,7 +151,13 @@ def _bitext(shared: Path) -> Iterator[dict[str, Any]]:
             yield {"source": "bitext_customer_service", "source_id": _key(text)[:12], "text": text, "rating": None}
 
 
-READERS = {"booking": _booking, "cfpb": _cfpb, "banking77": _banking77, "bitext": _bitext}
+READERS = {
+    "booking": _booking,
+    "cfpb": _cfpb,
+    "cfpb_long": _cfpb_long,
+    "banking77": _banking77,
+    "bitext": _bitext,
+}
 
 
 def sample(shared: Path, out: Path) -> None:

@@ -11,7 +11,8 @@ from nlp.heads import LabelHead, SentimentHead
 from nlp.pipeline import load_pipeline
 from nlp.store import Manifest
 from nlp.taxonomy import load_taxonomy
-from nlp.training import TrainingConfig, build_training_set, train
+from nlp.training import build_training_set, train
+from tests.conftest import TINY_CONFIG
 
 
 def toy_data() -> tuple[np.ndarray, list[str]]:
@@ -32,6 +33,16 @@ def test_label_head_save_load_round_trip(tmp_path: Path) -> None:
     assert [p.label for p in loaded.predict(x)] == y
 
 
+def test_hidden_layer_head_round_trip(tmp_path: Path) -> None:
+    x, y = toy_data()
+    head = LabelHead.fit("touchpoint", x, y, hidden=8)
+    assert head.hidden_weights is not None and head.hidden_weights.shape == (8, 16)
+    head.save(tmp_path)
+    loaded = LabelHead.load(tmp_path, "touchpoint")
+    np.testing.assert_allclose(loaded.probabilities(x)[1], head.probabilities(x)[1], atol=1e-2)
+    assert [p.label for p in loaded.predict(x)] == [p.label for p in head.predict(x)]
+
+
 def test_sentiment_head_round_trip_scores_and_thresholds(tmp_path: Path) -> None:
     x, y = toy_data()
     head = SentimentHead.fit(x, y, threshold=0.3)
@@ -50,11 +61,11 @@ def test_missing_head_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_training_is_deterministic(tmp_path: Path, tiny_model_dir: Path) -> None:
     taxonomy = load_taxonomy()
-    examples = build_training_set(taxonomy, None, TrainingConfig())
-    train(taxonomy, HashingEmbedder(256), examples, TrainingConfig(), tmp_path / "again", name="tiny")
+    examples = build_training_set(taxonomy, None, TINY_CONFIG)
+    train(taxonomy, HashingEmbedder(256), examples, TINY_CONFIG, tmp_path / "again", name="tiny")
     first, second = Manifest.read(tiny_model_dir), Manifest.read(tmp_path / "again")
     assert first.training_data_sha256 == second.training_data_sha256
-    for family in ("stage", "touchpoint", "emotion", "sentiment"):
+    for family in ("stage", "touchpoint", "emotion", "sentiment", "moment", "continuation"):
         a = np.load(tiny_model_dir / "heads" / f"{family}.npz")
         b = np.load(tmp_path / "again" / "heads" / f"{family}.npz")
         np.testing.assert_array_equal(a["weights"], b["weights"])
