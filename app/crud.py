@@ -6,7 +6,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, select
@@ -74,10 +74,14 @@ def get_workspace_by_name(*, session: Session, name: str) -> Workspace | None:
 
 @dataclass(frozen=True)
 class FeedbackFilters:
-    """Filters shared by feedback listing and analytics; mention-level ones must hold in the same mention."""
+    """Filters shared by feedback listing and analytics; mention-level ones must hold in the same mention.
 
-    date_from: date | datetime | None = None
-    date_to: date | datetime | None = None
+    Dates are whole UTC days, both bounds inclusive (`utc_day` normalises what a client sends): the feedback
+    rows, their mentions and the daily rollup then select exactly the same population.
+    """
+
+    date_from: date | None = None
+    date_to: date | None = None
     kind: Sequence[str] = ()
     source: Sequence[str] = ()
     channel: Sequence[str] = ()
@@ -103,12 +107,8 @@ class FeedbackFilters:
         when = func.coalesce(Feedback.created_at, Feedback.received_at)
         if self.date_from is not None:
             conditions.append(when >= as_naive_utc(self.date_from))
-        if self.date_to is not None:
-            end = as_naive_utc(self.date_to)
-            if not isinstance(self.date_to, datetime):  # a date includes its whole day
-                conditions.append(when < end + _ONE_DAY)
-            else:
-                conditions.append(when <= end)
+        if self.date_to is not None:  # the last day is included whole
+            conditions.append(when < as_naive_utc(self.date_to + _ONE_DAY))
         for column, values in (
             (Feedback.kind, self.kind),
             (Feedback.source, self.source),
@@ -146,6 +146,15 @@ class FeedbackFilters:
 
 
 _ONE_DAY = timedelta(days=1)
+
+
+def utc_day(value: date | datetime | None) -> date | None:
+    """The UTC calendar day of a filter bound: a date as it is, a datetime converted to UTC (naive = UTC)."""
+    if value is None or not isinstance(value, datetime):
+        return value
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.date()
 
 
 def encode_cursor(feedback_id: int) -> str:

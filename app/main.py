@@ -8,9 +8,12 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from app.api.cache import ResponseCache
 from app.api.conditional import ConditionalPolls
@@ -19,7 +22,8 @@ from app.api.routes import analyze, feedback, health, journey, page, uploads, wo
 from app.api.routes.page import STATIC
 from app.core.config import Settings
 from app.core.db import make_engine, upgrade
-from app.core.errors import ErrorBody, install_error_handlers
+from app.core.errors import ERROR_RESPONSES, install_error_handlers
+from app.schemas import FeedbackCreate
 from app.worker import Workers
 from nlp.pipeline import Pipeline, load_pipeline
 
@@ -30,6 +34,20 @@ DESCRIPTION = """Voice-of-customer text mining: feedback in, customer-journey me
 Every `/v1` call needs a workspace API key: `Authorization: Bearer KEY` (or `X-API-Key: KEY`).
 Every error has the same body: `{"detail": "...", "code": "snake_case_code"}` (plus `errors` where items failed).
 """
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with the models that request bodies reference by hand (FeedbackBatch's items
+    are validated one by one, so FastAPI does not collect FeedbackCreate itself)."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in (FeedbackCreate,):
+            found = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(found.pop("$defs", {}))
+            components[model.__name__] = found
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
@@ -67,14 +85,17 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         version = metadata.version("parcours")
     except metadata.PackageNotFoundError:
         version = "dev"
-    app = FastAPI(
+    # /docs and /redoc with their scripts served by the service itself (fastapi-offline ships them): our
+    # users' servers cannot reach a CDN.
+    app = FastAPIOffline(
         title="Parcours",
         version=version,
         description=DESCRIPTION,
         lifespan=lifespan,
-        responses={400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
     app.add_middleware(ConditionalPolls)
     for module in (feedback, uploads, analyze, journey, workspaces, health, page):

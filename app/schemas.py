@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from app.models import Kind
 
@@ -31,8 +31,8 @@ class FeedbackBase(BaseModel):
     source: str | None = Field(default=None, max_length=100)
     channel: str | None = Field(default=None, max_length=100)
     created_at: datetime | date | None = None
+    rating_scale: float | None = Field(default=None, gt=0)  # before rating: rating is checked against it
     rating: float | None = Field(default=None, ge=0)
-    rating_scale: float | None = Field(default=None, gt=0)
     nps: int | None = Field(default=None, ge=0, le=10)
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
     segment: str | None = Field(default=None, max_length=100)
@@ -49,13 +49,18 @@ class FeedbackCreate(FeedbackBase):
             raise ValueError("text is blank")
         return value
 
+    @field_validator("rating")
+    @classmethod
+    def _rating_within_scale(cls, value: float | None, info: ValidationInfo) -> float | None:
+        scale = info.data.get("rating_scale") or 5.0
+        if value is not None and value > scale:
+            raise ValueError(f"rating {value:g} is above rating_scale {scale:g}")
+        return value
+
     @model_validator(mode="after")
-    def _rating_within_scale(self) -> FeedbackCreate:
-        if self.rating is not None:
-            scale = self.rating_scale or 5.0
-            if self.rating > scale:
-                raise ValueError(f"rating {self.rating:g} is above rating_scale {scale:g}")
-            self.rating_scale = scale
+    def _default_scale(self) -> FeedbackCreate:
+        if self.rating is not None and self.rating_scale is None:
+            self.rating_scale = 5.0
         return self
 
 

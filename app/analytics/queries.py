@@ -11,16 +11,15 @@ from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func
 from sqlmodel import Session
 
 from app.analytics.stats import MentionStats
-from app.crud import FeedbackFilters
+from app.crud import FeedbackFilters, utc_day
 from app.models import ALL, Feedback, FeedbackStatus, JourneyRollup, MentionRow
 
 GROUPS = ("day", "stage", "touchpoint")
 
 
 def _as_date(value: date | datetime | None) -> date | None:
-    if value is None:
-        return None
-    return value.date() if isinstance(value, datetime) else value
+    """A filter bound as a UTC day (FeedbackFilters already holds UTC days; datetimes are converted the same way)."""
+    return utc_day(value)
 
 
 def uses_rollup(filters: FeedbackFilters) -> bool:

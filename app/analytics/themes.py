@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, distinct, func, select, tuple_
@@ -184,7 +184,7 @@ def themes(
     ranked.sort(key=lambda t: (-t["priority"], -t["mentions"], t["stage"], t["touchpoint"]))
     top = ranked[:limit]
     bounds = data_range(session, workspace_id)
-    end = _as_date(filters.date_to) or (bounds[1] if bounds else date.today())
+    end = _as_date(filters.date_to) or (bounds[1] if bounds else datetime.now(UTC).date())
     weekly: dict[tuple[str, str], dict[date, int]] = defaultdict(lambda: defaultdict(int))
     if top:
         keys = [(t["stage"], t["touchpoint"]) for t in top]

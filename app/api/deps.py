@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select, update
 from sqlmodel import Session
 
@@ -20,7 +21,7 @@ from app.core.config import Settings
 from app.core.db import reader, session_scope
 from app.core.errors import AppError, NotFound
 from app.core.security import hash_api_key, same_secret
-from app.crud import FeedbackFilters
+from app.crud import FeedbackFilters, utc_day
 from app.models import ApiKey, Feedback, Upload, Workspace, utcnow
 from app.worker import Workers
 from nlp.pipeline import Pipeline
@@ -196,17 +197,24 @@ async def current_workspace(engine: Any, cache: KeyCache, workspace_id: int, reu
     return workspace
 
 
+# The two ways to send a workspace key, declared as OpenAPI security schemes (the docs' Authorize button).
+BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", description="A workspace API key: `Bearer KEY`.")
+API_KEY_HEADER = APIKeyHeader(
+    name="X-API-Key", auto_error=False, scheme_name="apiKey", description="A workspace API key (alternative)."
+)
+
+
 async def get_workspace(
     request: Request,
-    authorization: Annotated[str | None, Header(description="Bearer KEY")] = None,
-    x_api_key: Annotated[str | None, Header(description="KEY (alternative to Authorization)")] = None,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
+    x_api_key: Annotated[str | None, Depends(API_KEY_HEADER)] = None,
 ) -> Workspace:
     """Return the workspace of the API key in `Authorization: Bearer KEY` or `X-API-Key: KEY`.
 
     Database look-ups (in the thread pool, in their own short transactions, so that the request's session
     has taken no lock yet) happen only when the KeyCache has not got the answer.
     """
-    key = api_key_from(authorization, x_api_key)
+    key = (bearer.credentials.strip() if bearer is not None else None) or (x_api_key.strip() if x_api_key else None)
     if not key:
         raise AppError(
             401,
@@ -279,31 +287,65 @@ def _metadata_pairs(values: list[str]) -> dict[str, str]:
     return pairs
 
 
+KINDS = ("review", "survey", "social")
+POLARITIES = ("irritant", "delight", "neutral")
+
+
+def check_allowed(field: str, values: list[str], allowed: Any) -> None:
+    """422 naming the field, the wrong values and the allowed ones."""
+    allowed = list(allowed)
+    wrong = [v for v in values if v not in allowed]
+    if wrong:
+        raise AppError(
+            422,
+            "invalid_filter",
+            f"{field}: {', '.join(map(repr, wrong))} is not one of {', '.join(allowed)}",
+            errors=[{"field": field, "message": f"allowed values: {', '.join(allowed)}"}],
+        )
+
+
 async def feedback_filters(
-    date_from: Annotated[date | datetime | None, Query(description="Feedback written on or after (ISO date).")] = None,
-    date_to: Annotated[date | datetime | None, Query(description="Feedback written on or before (ISO date).")] = None,
+    request: Request,
+    date_from: Annotated[
+        date | datetime | None,
+        Query(
+            description="First day (inclusive) of the feedback's date (written, else received), as a UTC calendar "
+            "day: 2026-05-01; a date-time is converted to UTC and only its day is kept."
+        ),
+    ] = None,
+    date_to: Annotated[
+        date | datetime | None,
+        Query(description="Last day (inclusive), a UTC calendar day like date_from: the whole day is included."),
+    ] = None,
     kind: Annotated[list[str], Query(description="review, survey or social (repeat for several).")] = [],  # noqa: B006
-    source: Annotated[list[str], Query()] = [],  # noqa: B006
-    channel: Annotated[list[str], Query()] = [],  # noqa: B006
-    segment: Annotated[list[str], Query()] = [],  # noqa: B006
-    language: Annotated[list[str], Query()] = [],  # noqa: B006
+    source: Annotated[list[str], Query(description="The feedback's source, as sent (repeat for several).")] = [],  # noqa: B006
+    channel: Annotated[list[str], Query(description="The feedback's channel, as sent (repeat for several).")] = [],  # noqa: B006
+    segment: Annotated[list[str], Query(description="Customer segment, as sent (repeat for several).")] = [],  # noqa: B006
+    language: Annotated[list[str], Query(description="Detected or given language code, e.g. fr, en.")] = [],  # noqa: B006
     rating_min: Annotated[float | None, Query(description="Lowest rating, on a 5-point scale.")] = None,
     rating_max: Annotated[float | None, Query(description="Highest rating, on a 5-point scale.")] = None,
     metadata: Annotated[list[str], Query(description="key=value on the item's metadata (repeat for several).")] = [],  # noqa: B006
     stage: Annotated[list[str], Query(description="Feedback with a mention at this stage.")] = [],  # noqa: B006
-    touchpoint: Annotated[list[str], Query()] = [],  # noqa: B006
+    touchpoint: Annotated[list[str], Query(description="Feedback with a mention at this touchpoint (id).")] = [],  # noqa: B006
     polarity: Annotated[list[str], Query(description="irritant, delight or neutral.")] = [],  # noqa: B006
-    emotion: Annotated[list[str], Query()] = [],  # noqa: B006
+    emotion: Annotated[list[str], Query(description="Feedback with a mention of this emotion (id).")] = [],  # noqa: B006
     q: Annotated[str | None, Query(description="Text search (case-insensitive substring).", max_length=200)] = None,
 ) -> FeedbackFilters:
-    """Read the shared feedback filters from the query string."""
-    if date_from and date_to and str(date_from) > str(date_to):
-        raise AppError(422, "invalid_filter", f"date_from {date_from} is after date_to {date_to}")
+    """Read the shared feedback filters from the query string; unknown labels answer 422 with the allowed ones."""
+    taxonomy = request.app.state.pipeline.taxonomy
+    check_allowed("kind", kind, KINDS)
+    check_allowed("polarity", polarity, POLARITIES)
+    check_allowed("stage", stage, [label.id for label in taxonomy.stages])
+    check_allowed("touchpoint", touchpoint, [label.id for label in taxonomy.touchpoints])
+    check_allowed("emotion", emotion, [label.id for label in taxonomy.emotions])
+    first, last = utc_day(date_from), utc_day(date_to)
+    if first is not None and last is not None and first > last:
+        raise AppError(422, "invalid_filter", f"date_from {first} is after date_to {last} (UTC days)")
     if rating_min is not None and rating_max is not None and rating_min > rating_max:
         raise AppError(422, "invalid_filter", f"rating_min {rating_min} is above rating_max {rating_max}")
     return FeedbackFilters(
-        date_from=date_from,
-        date_to=date_to,
+        date_from=first,
+        date_to=last,
         kind=kind,
         source=source,
         channel=channel,

@@ -35,6 +35,35 @@ class ErrorBody(BaseModel):
     errors: list[dict[str, Any]] | None = None
 
 
+def _documented(description: str, code: str, detail: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    example: dict[str, Any] = {"detail": detail, "code": code}
+    if errors:
+        example["errors"] = errors
+    return {"model": ErrorBody, "description": description, "content": {"application/json": {"example": example}}}
+
+
+# Every route's error answers, in the OpenAPI document: one envelope for all of them.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _documented(
+        "No API key, or one that is unknown or revoked.",
+        "missing_api_key",
+        "An API key is required: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'",
+    ),
+    404: _documented("Not found in the caller's workspace.", "not_found", "No feedback with id 42 in this workspace"),
+    413: _documented(
+        "The request is larger than a limit, which the message names.",
+        "payload_too_large",
+        "A batch holds at most 5000 items; this one has 7200",
+    ),
+    422: _documented(
+        "Invalid input: `errors` names each field (or row and column) and what is wrong.",
+        "invalid_request",
+        "Invalid request: kind: 'tweet' is not one of review, survey, social",
+        [{"field": "kind", "message": "allowed values: review, survey, social"}],
+    ),
+}
+
+
 class AppError(Exception):
     """An error a client should see: HTTP status, a stable code and a message naming what is wrong."""
 
@@ -72,8 +101,22 @@ def _location(loc: tuple[Any, ...]) -> str:
 
 
 def validation_errors(errors: Any) -> list[dict[str, Any]]:
-    """Turn pydantic errors into `{"field": "a.b", "message": "..."}` items."""
-    return [{"field": _location(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")} for e in errors]
+    """Turn pydantic errors into `{"field": "a.b", "message": "..."}` items.
+
+    A body that is not JSON at all is reported against `body`, with the character where parsing stopped
+    (pydantic puts that position where a field name would be).
+    """
+    items = []
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        if error.get("type") == "json_invalid":
+            position = next((p for p in loc if isinstance(p, int)), None)
+            where = f" at character {position}" if position is not None else ""
+            reason = (error.get("ctx") or {}).get("error", error.get("msg", "invalid"))
+            items.append({"field": "body", "message": f"the body is not valid JSON{where}: {reason}"})
+        else:
+            items.append({"field": _location(loc), "message": error.get("msg", "invalid")})
+    return items
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -207,3 +207,18 @@ def test_listing_can_include_each_items_mentions_and_evidence(client: TestClient
         assert item["evidence"] == [e for s in details[item["id"]]["segments"] for e in s["evidence"]]
         for word in item["evidence"]:
             assert item["text"][word["start"] : word["end"]] == word["text"]
+
+
+def test_a_rating_above_its_scale_names_the_rating_field(client: TestClient, auth: dict[str, str]) -> None:
+    body = post(client, auth, [{"text": "très bien", "rating": 12, "rating_scale": 10}, {"text": "ok", "rating": 4}])
+    assert body["stored"] == 1
+    assert (body["errors"][0]["index"], body["errors"][0]["field"]) == (0, "rating")
+
+
+def test_a_body_that_is_not_json_names_the_body_and_the_position(client: TestClient, auth: dict[str, str]) -> None:
+    response = client.post(
+        "/v1/feedback", content=b'{"items": [{"text": "ok",}]}', headers={**auth, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    error = response.json()["errors"][0]
+    assert error["field"] == "body" and "not valid JSON at character" in error["message"]

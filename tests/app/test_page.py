@@ -636,3 +636,33 @@ def test_a_csv_uploaded_from_the_page_shows_progress_counts_row_errors_and_updat
     wait_until(map_matches_api, what="the curve to show the API's new mention counts")
     after = api(served, "/v1/journey/curve")["stages"]
     assert sum(s["mentions"] for s in after) > sum(before.values())
+
+
+@pytest.mark.parametrize(
+    ("path", "rendered"),
+    [
+        ("/docs", ".swagger-ui .opblock-summary-path[data-path='/v1/journey/curve']"),
+        ("/redoc", "h1:has-text('Parcours')"),
+    ],
+)
+def test_the_api_docs_render_offline_from_the_services_own_assets(
+    context: Any, served: tuple[str, str], path: str, rendered: str
+) -> None:
+    base, _ = served
+    outside: list[str] = []
+
+    def only_the_service(route: Any) -> None:
+        if route.request.url.startswith(base):
+            route.continue_()
+        else:  # a CDN, fonts, anything off this server: our users' servers cannot reach them
+            outside.append(f"{route.request.resource_type} {route.request.url}")
+            route.abort()
+
+    page = context.new_page()
+    page.route("**/*", only_the_service)
+    page.goto(base + path)
+    page.wait_for_selector(rendered, state="attached")
+    assert "Parcours" in page.content() and "/v1/journey/curve" in page.content()
+    # No script, style sheet or font comes from outside; Redoc's bundle links one decorative image (its
+    # "API docs by Redocly" footer logo) on its CDN, which renders as nothing when blocked, as here.
+    assert [r for r in outside if not r.startswith("image https://cdn.redoc.ly/")] == []

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from app.api.answers import AnalyzeAnswer
 from app.api.deps import AnalysisLockDep, PipelineDep, SettingsDep, WorkspaceDep
 from app.core.errors import AppError
 from app.schemas import AnalyzeRequest
@@ -13,7 +14,13 @@ from app.schemas import AnalyzeRequest
 router = APIRouter(prefix="/v1", tags=["analyze"])
 
 
-@router.post("/analyze", summary="Analyse texts without storing them")
+# The answer is documented by AnalyzeAnswer but returned as built (no response_model filtering it).
+@router.post(
+    "/analyze",
+    summary="Analyse texts without storing them",
+    response_model=None,
+    responses={200: {"model": AnalyzeAnswer, "description": "One analysis per text, in order."}},
+)
 def analyze_texts(
     request: AnalyzeRequest,
     pipeline: PipelineDep,

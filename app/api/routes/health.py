@@ -8,13 +8,21 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select, text
 
+from app.api.answers import HealthAnswer
 from app.core.db import current_revision, head_revision, reader
 from app.models import Feedback, FeedbackStatus, Upload, UploadStatus
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", summary="Service health")
+@router.get(
+    "/health",
+    summary="Service health",
+    responses={
+        200: {"model": HealthAnswer, "description": "Healthy."},
+        503: {"model": HealthAnswer, "description": "Degraded: the database is unreachable or not migrated."},
+    },
+)
 def health(request: Request) -> JSONResponse:
     """Report the database (backend, migration revision) and the model (name, version, embedder); 503 if down."""
     engine, pipeline = request.app.state.engine, request.app.state.pipeline

@@ -11,25 +11,42 @@ from fastapi.concurrency import run_in_threadpool
 
 from app.analytics import journey
 from app.analytics.themes import themes
+from app.api.answers import (
+    AlertsAnswer,
+    CurveAnswer,
+    CurveSeriesAnswer,
+    KpisAnswer,
+    MatrixAnswer,
+    ThemesAnswer,
+    TopicsAnswer,
+)
 from app.api.cache import cached_answer
 from app.api.deps import FiltersDep, PipelineDep, SessionDep, WorkspaceDep
 
 router = APIRouter(prefix="/v1", tags=["journey"])
 Language = Annotated[Literal["en", "fr"], Query(description="Language of the labels.")]
-_ETAG_DOC = {304: {"description": "Not modified: the If-None-Match ETag is still current."}}
+_ETAG_DOC: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the If-None-Match ETag is still current."}
+}
 
 # Paths whose answer (and ETag) depends on nothing but the workspace, the model and the request: polls of
 # them that the caches can answer are served before routing (app.api.conditional).
 POLLED_PATHS: set[str] = set()
 
 
-def _polled(path: str, summary: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """`router.get` for an analytics answer served through `cached_answer` with no extra ETag input."""
+def _answer_doc(model: Any) -> dict[int | str, dict[str, Any]]:
+    """The documented responses of an analytics route: its 200 answer's model and the ETag's 304."""
+    return {200: {"model": model, "description": "The answer (served with an ETag)."}, **_ETAG_DOC}
+
+
+def _polled(path: str, summary: str, model: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`router.get` for an analytics answer served through `cached_answer` with no extra ETag input; `model`
+    documents the answer (it is not used to produce it)."""
     POLLED_PATHS.add(router.prefix + path)
-    return router.get(path, summary=summary, responses=_ETAG_DOC)
+    return router.get(path, summary=summary, responses=_answer_doc(model))
 
 
-@_polled("/journey/curve", "The emotion curve across the journey's stages")
+@_polled("/journey/curve", "The emotion curve across the journey's stages", CurveAnswer | CurveSeriesAnswer)
 async def read_curve(
     request: Request,
     session: SessionDep,
@@ -52,7 +69,7 @@ async def read_curve(
     )
 
 
-@_polled("/journey/matrix", "Stage x touchpoint heat map")
+@_polled("/journey/matrix", "Stage x touchpoint heat map", MatrixAnswer)
 async def read_matrix(
     request: Request,
     session: SessionDep,
@@ -95,7 +112,7 @@ async def _themes(
     )
 
 
-@_polled("/irritants", "Top irritants, ranked by priority")
+@_polled("/irritants", "Top irritants, ranked by priority", ThemesAnswer)
 async def read_irritants(
     request: Request,
     session: SessionDep,
@@ -111,7 +128,7 @@ async def read_irritants(
     return await _themes("irritant", request, session, workspace, pipeline, filters, limit, lang)
 
 
-@_polled("/delights", "Top delights, ranked by priority")
+@_polled("/delights", "Top delights, ranked by priority", ThemesAnswer)
 async def read_delights(
     request: Request,
     session: SessionDep,
@@ -125,7 +142,7 @@ async def read_delights(
     return await _themes("delight", request, session, workspace, pipeline, filters, limit, lang)
 
 
-@_polled("/kpis", "NPS and CSAT, overall and per stage")
+@_polled("/kpis", "NPS and CSAT, overall and per stage", KpisAnswer)
 async def read_kpis(
     request: Request,
     session: SessionDep,
@@ -140,7 +157,7 @@ async def read_kpis(
     )
 
 
-@_polled("/alerts", "Stages and touchpoints departing from their baseline")
+@_polled("/alerts", "Stages and touchpoints departing from their baseline", AlertsAnswer)
 async def read_alerts(
     request: Request,
     session: SessionDep,
@@ -163,7 +180,11 @@ async def read_alerts(
     )
 
 
-@router.get("/topics", summary="Topics inside a slice of mentions (BERTopic, computed in the background)")
+@router.get(
+    "/topics",
+    summary="Topics inside a slice of mentions (BERTopic, computed in the background)",
+    responses=_answer_doc(TopicsAnswer),
+)
 async def read_topics(
     request: Request,
     workspace: WorkspaceDep,
@@ -175,8 +196,12 @@ async def read_topics(
     """The slice's topics: label words (French and English stop words removed), size, mean sentiment and
     representative verbatims. The first call queues the computation and answers `status: computing`;
     poll until `done`. Topics are recomputed when the slice has grown, keeping their ids."""
+    from app.api.deps import check_allowed
     from app.core.db import session_scope
     from app.topics import request_topics, topics_answer
+
+    if stage is not None:
+        check_allowed("stage", [stage], [label.id for label in request.app.state.pipeline.taxonomy.stages])
 
     def queued() -> Any:
         with session_scope(request.app.state.engine) as session:  # may queue a computation: a writer
