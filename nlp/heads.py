@@ -296,10 +296,12 @@ class LabelHead:
 
 @dataclass
 class SentimentHead:
-    """Sentiment in [-1, 1] = P(delight) - P(irritant) from a 3-class softmax; polarity by thresholds.
+    """Sentiment in [-1, 1] = P(delight) - P(irritant) from a 3-class softmax, and a polarity.
 
-    A segment is an irritant when its score is <= `-threshold`, a delight when >= `threshold`,
-    neutral otherwise.
+    With `neutral_weight` > 0 the polarity is the most probable class once P(neutral) is scaled by that weight
+    (calibrated on held-out annotated clauses: the classes are balanced in training, neutral is rarer in
+    feedback). A score alone (a clause moved by its text's tone, a joined mention) is an irritant when it is
+    <= `-threshold`, a delight when >= `threshold`, neutral otherwise.
     """
 
     weights: np.ndarray
@@ -308,6 +310,7 @@ class SentimentHead:
     threshold: float = 0.25
     feature_scale: float = 0.0
     ngrams: NgramChannel | None = None
+    neutral_weight: float = 0.0
 
     @classmethod
     def fit(
@@ -322,9 +325,11 @@ class SentimentHead:
         grams: Any = None,
         c_ngram: float = 10.0,
         ngram_mix: float = 0.3,
+        neutral_weight: float = 0.0,
     ) -> SentimentHead:
         """Train on embeddings (plus optional lexicon features and n-grams) and irritant / neutral / delight labels."""
         head = cls(np.zeros(0), np.zeros(0), [], threshold, feature_scale if features is not None else 0.0)
+        head.neutral_weight = neutral_weight
         classes, weights, bias = fit_linear(head.inputs(x, features), y, c, sample_weight)
         if sorted(classes) != sorted(POLARITIES):
             raise ModelError(f"Sentiment labels must be {', '.join(POLARITIES)}; got {', '.join(classes)}")
@@ -339,15 +344,31 @@ class SentimentHead:
             return vectors
         return np.hstack([vectors, self.feature_scale * features]).astype(np.float32)
 
-    def score(self, x: np.ndarray, grams: Any = None) -> np.ndarray:
-        """Return the sentiment score of each row, in [-1, 1]."""
+    def probabilities(self, x: np.ndarray, grams: Any = None) -> np.ndarray:
+        """P(class) per row, columns in `classes` order."""
         if len(x) == 0:
-            return np.zeros(0, dtype=np.float32)
+            return np.zeros((0, len(self.classes)), dtype=np.float32)
         logits = x @ self.weights.T + self.bias
         if self.ngrams is not None and grams is not None:
             logits = _log_softmax(logits) + self.ngrams.log_scores(grams)
-        probabilities = _softmax(logits)
+        return _softmax(logits)
+
+    def score(self, x: np.ndarray, grams: Any = None) -> np.ndarray:
+        """Return the sentiment score of each row, in [-1, 1]."""
+        return self.scores_of(self.probabilities(x, grams))
+
+    def scores_of(self, probabilities: np.ndarray) -> np.ndarray:
+        """P(delight) - P(irritant) per row."""
+        if len(probabilities) == 0:
+            return np.zeros(0, dtype=np.float32)
         return probabilities[:, self.classes.index("delight")] - probabilities[:, self.classes.index("irritant")]
+
+    def polarities(self, probabilities: np.ndarray) -> list[str]:
+        """The polarity of each row: the calibrated argmax when `neutral_weight` is set, else by score."""
+        if not self.neutral_weight:
+            return [self.polarity(float(s)) for s in self.scores_of(probabilities)]
+        weighted = probabilities * np.array([self.neutral_weight if c == "neutral" else 1.0 for c in self.classes])
+        return [self.classes[i] for i in weighted.argmax(axis=1)]
 
     def polarity(self, score: float) -> str:
         """Return the polarity label of a sentiment score."""
@@ -367,6 +388,7 @@ class SentimentHead:
             "threshold": self.threshold,
             "feature_scale": self.feature_scale,
             "ngram_mix": self.ngrams.mix if self.ngrams else 0.0,
+            "neutral_weight": self.neutral_weight,
         }
         (directory / "sentiment.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
 
@@ -384,4 +406,5 @@ class SentimentHead:
             float(meta["threshold"]),
             float(meta.get("feature_scale", 0.0)),
             NgramChannel.from_arrays(arrays, float(meta.get("ngram_mix", 0.0))),
+            float(meta.get("neutral_weight", 0.0)),
         )

@@ -35,13 +35,15 @@ class MentionBuilder:
     polarity_threshold: float = 0.08
     fallback_sentiment: float = 0.3
     fallback_moment: float = 0.15
+    fallback_neutral_moment: float = 0.4
 
     def __call__(self, segments: Sequence[SegmentAnalysis]) -> list[Mention]:
         """Return the mentions of one text's segments, in text order.
 
-        A text whose clauses all fall under the moment threshold still gets one mention when one of its
+        A text whose clauses all fall under the moment thresholds still gets one mention when one of its
         on-topic clauses is clearly polar (|sentiment| >= `fallback_sentiment`) and not clearly context (moment
-        probability >= `fallback_moment`): "Avoid this airline at all costs." is a moment however short.
+        probability >= `fallback_moment`), or is neutral but rather a moment (>= `fallback_neutral_moment`):
+        "Avoid this airline at all costs." and "J'ai découvert la marque par une pub" are moments however short.
         """
         mentions = self._build(segments)
         if mentions or not segments or segments[0].moment_score is None:
@@ -51,8 +53,10 @@ class MentionBuilder:
             for s in segments
             if s.stage is not None
             and s.touchpoint is not None
-            and abs(s.sentiment) >= self.fallback_sentiment
-            and (s.moment_score or 0.0) >= self.fallback_moment
+            and (
+                (abs(s.sentiment) >= self.fallback_sentiment and (s.moment_score or 0.0) >= self.fallback_moment)
+                or (s.moment_score or 0.0) >= self.fallback_neutral_moment
+            )
         ]
         if not candidates:
             return []

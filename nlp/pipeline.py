@@ -115,16 +115,24 @@ class Pipeline:
         stages = self.stage_head.predict(in_context, grams)
         touchpoints = self.senses.correct(segments, self.touchpoint_head, in_context, grams)
         features, evidence = self.lexicon.features(segments)
-        sentiments = self.sentiment_head.score(self.sentiment_head.inputs(vectors, features), grams)
-        sentiments = self.with_sentiment_context(segments, sentiments, priors)
-        emotions = self._emotions(vectors, sentiments)
+        sentiment_p = self.sentiment_head.probabilities(self.sentiment_head.inputs(vectors, features), grams)
+        own = self.sentiment_head.scores_of(sentiment_p)
+        sentiments = self.with_sentiment_context(segments, own, priors)
+        # a clause's polarity comes from its own words; one moved by its text's tone is judged on its new score
+        polarities = [
+            calibrated if moved == kept else self.sentiment_head.polarity(float(moved))
+            for calibrated, moved, kept in zip(
+                self.sentiment_head.polarities(sentiment_p), sentiments, own, strict=True
+            )
+        ]
+        emotions = self._emotions(vectors, polarities)
         moments: list[float | None] = [None] * len(segments)
         if self.moment_head is not None and len(segments):
             moments = [float(x) for x in self.moment_head.score(moment_inputs(vectors, features, segments))]
         continues = self.continuation_scores(segments, vectors, in_context, grams, sentiments)
         result = []
-        for segment, stage, touchpoint, emotion, sentiment, hits, moment, joined in zip(
-            segments, stages, touchpoints, emotions, sentiments, evidence, moments, continues, strict=True
+        for segment, stage, touchpoint, emotion, sentiment, polarity, hits, moment, joined in zip(
+            segments, stages, touchpoints, emotions, sentiments, polarities, evidence, moments, continues, strict=True
         ):
             on_topic = stage.label != OFF_TOPIC
             result.append(
@@ -137,7 +145,7 @@ class Pipeline:
                     touchpoint=touchpoint.label if on_topic else None,
                     touchpoint_score=round(touchpoint.score, 4),
                     sentiment=round(float(sentiment), 4),
-                    polarity=self.sentiment_head.polarity(float(sentiment)),
+                    polarity=polarity,
                     emotion=emotion.label,
                     emotion_score=round(emotion.score, 4),
                     evidence=[Evidence(h.text, segment.start + h.start, segment.start + h.end, h.weight) for h in hits],
@@ -227,14 +235,13 @@ class Pipeline:
                 blended[row] = (1 - self.sentiment_context) * sentiments[row] + self.sentiment_context * tone
         return blended.astype(sentiments.dtype)
 
-    def _emotions(self, vectors: np.ndarray, sentiments: np.ndarray) -> list[Scored]:
+    def _emotions(self, vectors: np.ndarray, polarities: Sequence[str]) -> list[Scored]:
         """Pick each segment's emotion among those compatible with its polarity (no 'joy' on an irritant)."""
         classes, probabilities = self.emotion_head.probabilities(vectors)
         if not self.emotion_polarities or self.emotion_head.prototypes:
             return self.emotion_head.predict(vectors)
         result = []
-        for row, sentiment in zip(probabilities, sentiments, strict=True):
-            polarity = self.sentiment_head.polarity(float(sentiment))
+        for row, polarity in zip(probabilities, polarities, strict=True):
             allowed = np.array([polarity in self.emotion_polarities.get(c, [polarity]) for c in classes])
             masked = row * allowed if allowed.any() else row
             best = int(masked.argmax())

@@ -76,6 +76,7 @@ class TrainingConfig:
     ngram_mix_touchpoint: float = 1.5
     ngram_mix_sentiment: float = 0.3
     sentiment_threshold: float = 0.08
+    neutral_weight: float = 0.4  # P(neutral) scale in the polarity decision (picked on held-out annotated clauses)
     off_topic_prior: float = 0.05
     prior_strength: float = 1.0
     goemotions_neutral: bool = True
@@ -93,7 +94,7 @@ class TrainingConfig:
     c_continuation: float = 1.0
     moment_seed_weight: float = 0.3
     moment_threshold: float = 0.35
-    neutral_moment_threshold: float = 0.8
+    neutral_moment_threshold: float = 0.5
     continuation_threshold: float = 0.5
 
 
@@ -558,6 +559,7 @@ def train(
         grams=grams[rows],
         c_ngram=config.c_ngram,
         ngram_mix=config.ngram_mix_sentiment,
+        neutral_weight=config.neutral_weight,
     ).save(heads)
     valence: dict[str, Counter[str]] = defaultdict(Counter)
     for example in examples:
