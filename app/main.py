@@ -15,9 +15,9 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
+from app.api.auth import KeyCache
 from app.api.cache import ResponseCache
 from app.api.conditional import ConditionalPolls
-from app.api.deps import KeyCache
 from app.api.routes import analyze, feedback, health, journey, page, uploads, workspaces
 from app.api.routes.page import STATIC
 from app.core.config import Settings

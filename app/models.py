@@ -43,6 +43,15 @@ class FeedbackStatus(StrEnum):
     failed = "failed"
 
 
+class TopicStatus(StrEnum):
+    """Where a topic model's computation is (`computing` is also what a queued one reports to clients)."""
+
+    queued = "queued"
+    computing = "computing"
+    done = "done"
+    failed = "failed"
+
+
 class UploadStatus(StrEnum):
     """Where an upload job is: queued, running (reading rows, then analysing them), done or failed."""
 
@@ -179,6 +188,19 @@ class MentionRow(SQLModel, table=True):
 
 
 ALL = "*"  # the rollup's "any touchpoint" / "any emotion"
+
+
+# The additive measures of a set of mentions, with their type: JourneyRollup's columns, MentionStats' fields,
+# the rollup deltas written with every analysis (app.services) and the sums read back (app.analytics.queries).
+MEASURES: dict[str, type] = {
+    "mentions": int,
+    "feedback": int,
+    "sentiment_sum": float,
+    "sentiment_sq": float,
+    "irritant": int,
+    "delight": int,
+    "neutral": int,
+}
 
 
 class JourneyRollup(SQLModel, table=True):

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from app.models import (
     ALL,
+    MEASURES,
     Feedback,
     FeedbackStatus,
     JourneyRollup,
@@ -139,9 +140,7 @@ def _rollup_deltas(mentions: Sequence[dict[str, Any]], sign: int) -> list[dict[s
                 key = (m["workspace_id"], m["day"], m["stage"], touchpoint, emotion)
                 cell = cells.setdefault(
                     key,
-                    dict(zip(_ROLLUP_KEY, key, strict=True))
-                    | {"mentions": 0, "sentiment_sum": 0.0, "sentiment_sq": 0.0, "irritant": 0, "delight": 0,
-                       "neutral": 0},
+                    dict(zip(_ROLLUP_KEY, key, strict=True)) | {name: kind() for name, kind in MEASURES.items()},
                 )  # fmt: skip
                 cell["mentions"] += sign
                 cell["sentiment_sum"] += sign * m["sentiment"]
@@ -154,7 +153,7 @@ def _rollup_deltas(mentions: Sequence[dict[str, Any]], sign: int) -> list[dict[s
 
 
 _ROLLUP_KEY = ("workspace_id", "day", "stage", "touchpoint", "emotion")
-_ROLLUP_MEASURES = ("mentions", "feedback", "sentiment_sum", "sentiment_sq", "irritant", "delight", "neutral")
+_ROLLUP_MEASURES = tuple(MEASURES)
 
 
 def update_rollup(*, session: Session, mentions: Sequence[dict[str, Any]], sign: int = 1) -> None:

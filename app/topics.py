@@ -19,7 +19,8 @@ from sqlmodel import Session
 
 from app.core.config import Settings
 from app.core.db import is_postgres, session_scope
-from app.models import Feedback, MentionRow, TopicModel, Workspace, utcnow
+from app.jobs import Loop, lease
+from app.models import Feedback, MentionRow, TopicModel, TopicStatus, Workspace, utcnow
 from app.services import bump_version
 from nlp.pipeline import Pipeline
 from nlp.topics import TopicModeller, topic_from_dict
@@ -60,19 +61,23 @@ def request_topics(*, session: Session, workspace: Workspace, stage: str | None,
     key = slice_key(stage, polarity)
     model = session.scalar(select(TopicModel).where(TopicModel.workspace_id == workspace.id, TopicModel.slice == key))
     if model is None:
-        model = TopicModel(workspace_id=workspace.id, slice=key, status="queued", data_version=workspace.data_version)
+        model = TopicModel(
+            workspace_id=workspace.id, slice=key, status=TopicStatus.queued.value, data_version=workspace.data_version
+        )
         session.add(model)
         session.commit()
         return model
-    if model.status == "done" and model.data_version != workspace.data_version:
+    if model.status == TopicStatus.done.value and model.data_version != workspace.data_version:
         computed_on = int(model.result.get("mentions", 0))
         grown = slice_size(session, workspace.id, stage, polarity) - computed_on
         if grown > max(REFRESH_SHARE * computed_on, 5):
             session.execute(
-                update(TopicModel).where(TopicModel.id == model.id, TopicModel.status == "done").values(status="queued")
+                update(TopicModel)
+                .where(TopicModel.id == model.id, TopicModel.status == TopicStatus.done.value)
+                .values(status=TopicStatus.queued.value)
             )
             session.commit()
-            model.status = "queued"
+            model.status = TopicStatus.queued.value
     return model
 
 
@@ -124,20 +129,17 @@ class TopicWorker:
     """Compute queued topic models one at a time (the embedder is shared with analysis through `lock`)."""
 
     def __init__(self, engine: Engine, pipeline: Pipeline, settings: Settings, lock: threading.Lock) -> None:
-        from app.worker import _Loop
-
         self.engine, self.pipeline, self.settings, self.lock = engine, pipeline, settings, lock
-        self.loop = _Loop("parcours-topics", self.run_once, max(settings.idle_poll_seconds, 1.0))
+        self.loop = Loop("parcours-topics", self.run_once, max(settings.idle_poll_seconds, 1.0))
 
     def claim(self) -> int | None:
         """Lease the oldest queued topic model (or one whose computation died); return its id."""
-        from app.worker import lease
-
         now = utcnow()
         with session_scope(self.engine) as session:
             ids = lease(
-                session, TopicModel, "queued", "computing", TopicModel.requested_at, 1, now + timedelta(minutes=30),
-                is_postgres(self.engine), started_at=now,
+                session=session, table=TopicModel, waiting=TopicStatus.queued.value,
+                working=TopicStatus.computing.value, order_by=TopicModel.requested_at, limit=1,
+                until=now + timedelta(minutes=30), postgres=is_postgres(self.engine), started_at=now,
             )  # fmt: skip
         return ids[0] if ids else None
 
@@ -153,7 +155,9 @@ class TopicWorker:
                 session.execute(
                     update(TopicModel)
                     .where(TopicModel.id == model_id)
-                    .values(status="failed", error=f"{type(error).__name__}: {error}", finished_at=utcnow())
+                    .values(
+                        status=TopicStatus.failed.value, error=f"{type(error).__name__}: {error}", finished_at=utcnow()
+                    )
                 )
         return 1
 
@@ -210,7 +214,7 @@ class TopicWorker:
                 update(TopicModel)
                 .where(TopicModel.id == model_id)
                 .values(
-                    status="done",
+                    status=TopicStatus.done.value,
                     result=stored,
                     data_version=version,
                     finished_at=utcnow(),

@@ -16,16 +16,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.core.config import Settings
 from app.core.db import is_postgres, session_scope
 from app.core.errors import AppError
+from app.jobs import JobKind, Loop, lease
 from app.models import Feedback, FeedbackStatus, Upload, UploadRowError, UploadStatus, Workspace, utcnow
 from app.schemas import FeedbackCreate
 from app.services import mark_failed, store_analyses, store_feedback
+from app.topics import TopicWorker
 from app.uploads import UploadOptions, resolve_columns, row_to_item
 from nlp.errors import InputError
 from nlp.pipeline import Pipeline, rating_prior
@@ -34,78 +36,13 @@ from nlp.readers import CsvExport, FeedbackRow, RowError
 logger = logging.getLogger(__name__)
 
 
-class _Loop:
-    """A daemon thread calling `step` until stopped; it sleeps when there is no work or until woken."""
-
-    def __init__(self, name: str, step: Callable[[], int], idle_seconds: float) -> None:
-        self.name, self.step, self.idle_seconds = name, step, idle_seconds
-        self._wake, self._stop = threading.Event(), threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                done = self.step()
-            except Exception:  # a worker must survive a bad batch or a lost database connection
-                logger.exception("%s: step failed; retrying", self.name)
-                done = 0
-            if not done:
-                self._wake.wait(self.idle_seconds)
-                self._wake.clear()
-
-
-def lease(
-    session: Session,
-    table: Any,
-    waiting: str,
-    working: str,
-    order_by: Any,
-    limit: int,
-    until: datetime,
-    postgres: bool,
-    **values: Any,
-) -> list[int]:
-    """Claim up to `limit` rows that wait (status `waiting`) or whose `working` lease expired: set them `working`
-    with the lease `until` (and `values`) and return their ids. Rows locked by another claimer are skipped."""
-    now = utcnow()
-    query = (
-        select(table.id)
-        .where(or_(table.status == waiting, and_(table.status == working, table.lease_until < now)))
-        .order_by(order_by)
-        .limit(limit)
-    )
-    if postgres:
-        query = query.with_for_update(skip_locked=True)
-    ids = [int(i) for i in session.scalars(query)]
-    if ids:
-        session.execute(update(table).where(table.id.in_(ids)).values(status=working, lease_until=until, **values))
-    return ids
-
-
 class AnalysisWorker:
     """Analyse pending feedback in batches and store segments and mentions."""
 
     def __init__(self, engine: Engine, pipeline: Pipeline, settings: Settings, lock: threading.Lock) -> None:
         self.engine, self.pipeline, self.settings, self.lock = engine, pipeline, settings, lock
         self.model = pipeline.manifest.name + "-" + pipeline.manifest.version if pipeline.manifest else "custom"
-        self.loop = _Loop("parcours-analysis", self.run_once, settings.idle_poll_seconds)
+        self.loop = Loop("parcours-analysis", self.run_once, settings.idle_poll_seconds)
 
     def claim(self) -> tuple[datetime, list[tuple[int, str, str | None, int | None, float | None]]]:
         """Lease a batch of pending feedback (or feedback whose lease expired).
@@ -115,8 +52,9 @@ class AnalysisWorker:
         until = utcnow() + timedelta(seconds=self.settings.lease_seconds)
         with session_scope(self.engine) as session:
             ids = lease(
-                session, Feedback, FeedbackStatus.pending.value, FeedbackStatus.analysing.value, Feedback.id,
-                self.settings.analysis_batch_size, until, is_postgres(self.engine),
+                session=session, table=Feedback, waiting=FeedbackStatus.pending.value,
+                working=FeedbackStatus.analysing.value, order_by=Feedback.id, limit=self.settings.analysis_batch_size,
+                until=until, postgres=is_postgres(self.engine),
             )  # fmt: skip
             if not ids:
                 return until, []
@@ -191,16 +129,16 @@ class UploadWorker:
 
     def __init__(self, engine: Engine, settings: Settings, on_stored: Callable[[], None] = lambda: None) -> None:
         self.engine, self.settings, self.on_stored = engine, settings, on_stored
-        self.loop = _Loop("parcours-uploads", self.run_once, settings.idle_poll_seconds)
+        self.loop = Loop("parcours-uploads", self.run_once, settings.idle_poll_seconds)
 
     def claim(self) -> int | None:
         """Lease the oldest queued upload (or one whose reader died); return its id."""
         now = utcnow()
         with session_scope(self.engine) as session:
             ids = lease(
-                session, Upload, UploadStatus.queued.value, UploadStatus.running.value, Upload.id, 1,
-                now + timedelta(seconds=self.settings.lease_seconds), is_postgres(self.engine),
-                started_at=func.coalesce(Upload.started_at, now),
+                session=session, table=Upload, waiting=UploadStatus.queued.value, working=UploadStatus.running.value,
+                order_by=Upload.id, limit=1, until=now + timedelta(seconds=self.settings.lease_seconds),
+                postgres=is_postgres(self.engine), started_at=func.coalesce(Upload.started_at, now),
             )  # fmt: skip
         return ids[0] if ids else None
 
@@ -313,8 +251,6 @@ class Workers:
     """The service's background workers, started and stopped with it."""
 
     def __init__(self, engine: Engine, pipeline: Pipeline, settings: Settings, lock: threading.Lock) -> None:
-        from app.topics import TopicWorker
-
         self.analysis = AnalysisWorker(engine, pipeline, settings, lock)
         self.uploads = UploadWorker(engine, settings, on_stored=self.analysis.loop.wake)
         self.topics = TopicWorker(engine, pipeline, settings, lock)
@@ -324,10 +260,15 @@ class Workers:
         self.uploads.loop.start()
         self.topics.loop.start()
 
-    def wake(self) -> None:
-        """Tell the workers new work is waiting."""
-        self.analysis.loop.wake()
-        self.uploads.loop.wake()
+    def wake(self, *kinds: JobKind) -> None:
+        """Tell the workers of these kinds (default: analysis and uploads) that new work is waiting."""
+        loops = {
+            JobKind.analysis: self.analysis.loop,
+            JobKind.uploads: self.uploads.loop,
+            JobKind.topics: self.topics.loop,
+        }
+        for kind in kinds or (JobKind.analysis, JobKind.uploads):
+            loops[kind].wake()
 
     def stop(self) -> None:
         self.uploads.loop.stop()

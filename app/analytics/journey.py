@@ -251,6 +251,7 @@ def alerts(
     workspace_id: int,
     taxonomy: Taxonomy,
     filters: FeedbackFilters,
+    *,
     language: str = "en",
     as_of: date | None = None,
     threshold: float = 2.0,

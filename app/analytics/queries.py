@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from app.analytics.stats import MentionStats
 from app.crud import FeedbackFilters, utc_day
-from app.models import ALL, Feedback, FeedbackStatus, JourneyRollup, MentionRow
+from app.models import ALL, MEASURES, Feedback, FeedbackStatus, JourneyRollup, MentionRow
 
 GROUPS = ("day", "stage", "touchpoint")
 
@@ -62,17 +62,18 @@ def mention_conditions(workspace_id: int, filters: FeedbackFilters) -> list[Colu
 
 
 def _measures(source: Any, rollup: bool) -> list[Any]:
+    """The MEASURES as labelled columns: summed from the rollup, or computed from the mentions."""
     if rollup:
-        return [func.sum(source.c[name]) for name in ("mentions", "feedback", "sentiment_sum", "sentiment_sq",
-                                                       "irritant", "delight", "neutral")]  # fmt: skip
+        return [func.sum(source.c[name]).label(name) for name in MEASURES]
     c = source.c
-    return [
-        func.count(),
-        func.count(distinct(c.feedback_id)),
-        func.sum(c.sentiment),
-        func.sum(c.sentiment * c.sentiment),
-        *(func.sum(case((c.polarity == p, 1), else_=0)) for p in ("irritant", "delight", "neutral")),
-    ]
+    computed = {
+        "mentions": func.count(),
+        "feedback": func.count(distinct(c.feedback_id)),
+        "sentiment_sum": func.sum(c.sentiment),
+        "sentiment_sq": func.sum(c.sentiment * c.sentiment),
+        **{p: func.sum(case((c.polarity == p, 1), else_=0)) for p in ("irritant", "delight", "neutral")},
+    }
+    return [computed[name].label(name) for name in MEASURES]
 
 
 def grouped_stats(
@@ -108,11 +109,7 @@ def grouped_stats(
         emotions = select(*groups, table.c.emotion, func.count()).where(*conditions)
     result: dict[tuple[Any, ...], MentionStats] = defaultdict(MentionStats)
     for row in session.execute(_grouped(totals, groups)):
-        key, values = tuple(row[: len(by)]), row[len(by) :]
-        result[key] = MentionStats(
-            int(values[0] or 0), int(values[1] or 0), float(values[2] or 0), float(values[3] or 0),
-            int(values[4] or 0), int(values[5] or 0), int(values[6] or 0),
-        )  # fmt: skip
+        result[tuple(row[: len(by)])] = MentionStats.from_sums(row._mapping)
     for row in session.execute(_grouped(emotions, [*groups, table.c.emotion])):
         key = tuple(row[: len(by)])
         if key in result:

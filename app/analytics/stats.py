@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from scipy import stats as scipy_stats
+
+from app.models import MEASURES
 
 CONFIDENCE = 0.95
 SIGNIFICANCE = 0.05
@@ -15,7 +18,10 @@ SIGNIFICANCE = 0.05
 
 @dataclass
 class MentionStats:
-    """Sums over a set of mentions: enough for mean, variance, shares and emotions (additive, as in the rollup)."""
+    """Sums over a set of mentions: enough for mean, variance, shares and emotions (additive, as in the rollup).
+
+    Its numeric fields are the rollup's measures (`MEASURES`), named alike in the rollup table and in queries.
+    """
 
     mentions: int = 0
     feedback: int = 0
@@ -25,6 +31,11 @@ class MentionStats:
     delight: int = 0
     neutral: int = 0
     emotions: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def from_sums(cls, sums: Mapping[str, Any]) -> MentionStats:
+        """Build from a query row whose columns are labelled with the measures' names (None counts as 0)."""
+        return cls(**{name: kind(sums[name] or 0) for name, kind in MEASURES.items()})
 
     def add(self, other: MentionStats) -> None:
         """Add another set's sums (feedback counts add up too: callers keep the sets disjoint)."""

@@ -19,6 +19,11 @@ from fastapi.concurrency import run_in_threadpool
 
 from app.models import Workspace
 
+# Paths whose answer (and ETag) depends on nothing but the workspace, the model and the request: the routes
+# register themselves here, and polls of them that the caches can answer are served before routing
+# (app.api.conditional).
+POLLED_PATHS: set[str] = set()
+
 CACHE_CONTROL = "private, no-cache"  # store, but revalidate (If-None-Match) on every poll
 VARY = "Authorization, X-API-Key"
 

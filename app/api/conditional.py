@@ -14,9 +14,8 @@ from typing import Any
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.api.cache import ResponseCache, etag_for, known_answer
-from app.api.deps import KeyCache, api_key_from, current_workspace
-from app.api.routes.journey import POLLED_PATHS
+from app.api.auth import KeyCache, api_key_from, current_workspace
+from app.api.cache import POLLED_PATHS, ResponseCache, etag_for, known_answer
 from app.core.security import hash_api_key
 
 

@@ -15,6 +15,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,12 @@ def api(served: tuple[str, str], path: str, **params: Any) -> Any:
     response = httpx.get(base + path, params=params, headers={"Authorization": f"Bearer {key}"}, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def two_decimals(value: float) -> str:
+    """The page's 2-decimal format: Intl.NumberFormat rounds the number's shortest decimal form half away from
+    zero ("4.385" -> "4.39"), where Python's format rounds its binary value (4.38499... -> "4.38")."""
+    return str(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def signed(value: float, digits: int = 2) -> str:
@@ -242,7 +249,7 @@ def test_kpis_alerts_and_the_stage_table_show_the_apis_numbers(
     assert float(shown["nps"][0]) == overall["nps"] and f"{abs(overall['nps']):g}" in shown["nps"][1]
     assert float(shown["csat"][0]) == overall["csat"] and shown["csat"][1] == f"{overall['csat']:.1f}%"
     assert float(shown["rating"][0]) == overall["mean_rating"]
-    assert shown["rating"][1] == f"{overall['mean_rating']:.2f} / 5"
+    assert shown["rating"][1] == f"{two_decimals(overall['mean_rating'])} / 5"
     rows = page.eval_on_selector_all(
         "#stages tbody tr",
         "rows => Object.fromEntries(rows.map(r => [r.querySelector('th').textContent,"
@@ -250,7 +257,7 @@ def test_kpis_alerts_and_the_stage_table_show_the_apis_numbers(
     )
     assert rows["CSAT"] == ["—" if s["csat"] is None else f"{s['csat']:.1f}%" for s in kpis["stages"]]
     assert rows["Mean rating"] == [
-        "—" if s["mean_rating"] is None else f"{s['mean_rating']:.2f} / 5" for s in kpis["stages"]
+        "—" if s["mean_rating"] is None else f"{two_decimals(s['mean_rating'])} / 5" for s in kpis["stages"]
     ]
     curve = api(served, "/v1/journey/curve", lang="en")["stages"]
     assert rows["Mentions"] == [f"{s['mentions']:,}" for s in curve]

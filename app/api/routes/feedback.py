@@ -7,9 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import ValidationError
 
-from app.api.deps import FeedbackDep, FiltersDep, SessionDep, SettingsDep, WorkersDep, WorkspaceDep
+from app.api.deps import FeedbackDep, SessionDep, SettingsDep, WorkersDep, WorkspaceDep
+from app.api.scope import FiltersDep
 from app.core.errors import AppError, validation_errors
 from app.crud import feedback_detail, feedback_public, list_feedback, with_analysis
+from app.jobs import JobKind
 from app.schemas import (
     BatchResult,
     FeedbackBatch,
@@ -59,7 +61,7 @@ def ingest_feedback(
     stored = store_feedback(session=session, workspace=workspace, items=[item for _, item in valid])
     session.commit()
     if workers is not None:
-        workers.analysis.loop.wake()
+        workers.wake(JobKind.analysis)
     results = [
         ItemResult(index=index, id=s.id, status="stored" if s.created else "duplicate")
         for (index, _), s in zip(valid, stored, strict=True)

@@ -20,18 +20,17 @@ from app.api.answers import (
     ThemesAnswer,
     TopicsAnswer,
 )
-from app.api.cache import cached_answer
-from app.api.deps import FiltersDep, PipelineDep, SessionDep, WorkspaceDep
+from app.api.cache import POLLED_PATHS, cached_answer
+from app.api.deps import PipelineDep, SessionDep, WorkspaceDep
+from app.api.scope import FiltersDep
+from app.jobs import JobKind
+from app.models import TopicStatus
 
 router = APIRouter(prefix="/v1", tags=["journey"])
 Language = Annotated[Literal["en", "fr"], Query(description="Language of the labels.")]
 _ETAG_DOC: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: the If-None-Match ETag is still current."}
 }
-
-# Paths whose answer (and ETag) depends on nothing but the workspace, the model and the request: polls of
-# them that the caches can answer are served before routing (app.api.conditional).
-POLLED_PATHS: set[str] = set()
 
 
 def _answer_doc(model: Any) -> dict[int | str, dict[str, Any]]:
@@ -175,8 +174,16 @@ async def read_alerts(
         request,
         workspace,
         lambda: journey.alerts(
-            session, workspace.id, pipeline.taxonomy, filters, lang, as_of, threshold, min_mentions, weeks
-        ),
+            session,
+            workspace.id,
+            pipeline.taxonomy,
+            filters,
+            language=lang,
+            as_of=as_of,
+            threshold=threshold,
+            min_mentions=min_mentions,
+            weeks=weeks,
+        ),  # fmt: skip
     )
 
 
@@ -196,7 +203,7 @@ async def read_topics(
     """The slice's topics: label words (French and English stop words removed), size, mean sentiment and
     representative verbatims. The first call queues the computation and answers `status: computing`;
     poll until `done`. Topics are recomputed when the slice has grown, keeping their ids."""
-    from app.api.deps import check_allowed
+    from app.api.scope import check_allowed
     from app.core.db import session_scope
     from app.topics import request_topics, topics_answer
 
@@ -209,8 +216,8 @@ async def read_topics(
 
     model = await run_in_threadpool(queued)
     workers = request.app.state.workers
-    if workers is not None and model.status == "queued":
-        workers.topics.loop.wake()
+    if workers is not None and model.status == TopicStatus.queued:
+        workers.wake(JobKind.topics)
     return await cached_answer(
         request,
         workspace,

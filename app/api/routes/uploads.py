@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, UploadFile
 from app.api.deps import SessionDep, SettingsDep, UploadDep, WorkersDep, WorkspaceDep
 from app.core.errors import AppError
 from app.crud import upload_public
+from app.jobs import JobKind
 from app.models import Kind, Upload
 from app.schemas import UploadPublic
 from app.uploads import UploadOptions, resolve_columns
@@ -100,7 +101,7 @@ def create_upload(
     session.add(upload)
     session.commit()
     if workers is not None:
-        workers.uploads.loop.wake()
+        workers.wake(JobKind.uploads)
     return upload_public(session=session, upload=upload)
 
 
