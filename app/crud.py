@@ -246,7 +246,7 @@ _SEGMENT_FIELDS = {
     "start", "end", "stage", "stage_score", "touchpoint", "touchpoint_score", "sentiment", "polarity", "emotion",
     "emotion_score",
 }  # fmt: skip
-_MENTION_FIELDS = {"stage", "touchpoint", "polarity", "sentiment", "emotion", "start", "end"}
+_MENTION_FIELDS = {"stage", "touchpoint", "polarity", "sentiment", "emotion", "start", "end", "confidence"}
 
 
 def upload_public(*, session: Session, upload: Upload) -> UploadPublic:

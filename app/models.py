@@ -176,6 +176,7 @@ class MentionRow(SQLModel, table=True):
     emotion: str = Field(max_length=32)
     start: int
     end: int
+    confidence: float | None = None  # the model's: moment probability x stage probability (None before 0004)
     # the feedback's own attributes, copied so that analytics filter and group one table
     day: date = Field(sa_column=Column(Date, nullable=False))
     kind: str = Field(default=Kind.review, max_length=16)

@@ -133,6 +133,12 @@ class MentionPublic(BaseModel):
     emotion: str
     start: int
     end: int
+    confidence: float | None = Field(
+        default=None,
+        description="How sure the model is that this is a moment with this stage (0-1): the clauses' moment "
+        "probability times their stage probability. Null for mentions analysed by models before journey-v1 "
+        "of 2026-12-06.",
+    )
 
 
 class FeedbackPublic(BaseModel):

@@ -268,6 +268,7 @@ def store_analyses(*, session: Session, analyses: Sequence[Analysis], model: str
                     "emotion": m.emotion,
                     "start": m.start,
                     "end": m.end,
+                    "confidence": m.confidence,
                     **attributes,
                 }
             )

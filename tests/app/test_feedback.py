@@ -43,6 +43,7 @@ def test_valid_items_are_stored_and_analysed_invalid_ones_reported_by_index_and_
         ("delight", "Livraison rapide"),
         ("irritant", "mais le SAV ne répond jamais"),
     ]
+    assert all(0 < m["confidence"] <= 1 for m in first["mentions"])  # how sure the model is of each mention
     for segment in first["segments"]:
         assert first["text"][segment["start"] : segment["end"]] == segment["text"]
         assert -1 <= segment["sentiment"] <= 1
