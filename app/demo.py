@@ -7,10 +7,10 @@ import threading
 from app.core.config import ROOT, Settings
 from app.core.db import make_engine, session_scope, upgrade
 from app.crud import create_api_key, create_workspace, get_workspace_by_name
+from app.feedback.store import store_feedback
+from app.jobs.workers import AnalysisWorker
 from app.schemas import FeedbackCreate
-from app.services import store_feedback
-from app.uploads import UploadOptions, resolve_columns, row_to_item
-from app.worker import AnalysisWorker
+from app.uploads.mapping import UploadOptions, resolve_columns, row_to_item
 from nlp.pipeline import Pipeline, load_pipeline
 from nlp.readers import CsvExport, FeedbackRow
 

@@ -15,16 +15,21 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
-from app.api.auth import KeyCache
-from app.api.cache import ResponseCache
-from app.api.conditional import ConditionalPolls
-from app.api.routes import analyze, feedback, health, journey, page, uploads, workspaces
+from app.api.routes import health, page
 from app.api.routes.page import STATIC
 from app.core.config import Settings
 from app.core.db import make_engine, upgrade
 from app.core.errors import ERROR_RESPONSES, install_error_handlers
+from app.feedback import analyze
+from app.feedback import routes as feedback
+from app.jobs.workers import Workers
+from app.journey import routes as journey
+from app.journey.cache import ResponseCache
+from app.journey.polling import ConditionalPolls
 from app.schemas import FeedbackCreate
-from app.worker import Workers
+from app.uploads import routes as uploads
+from app.workspaces import routes as workspaces
+from app.workspaces.auth import KeyCache
 from nlp.pipeline import Pipeline, load_pipeline
 
 logger = logging.getLogger(__name__)

@@ -192,7 +192,7 @@ ALL = "*"  # the rollup's "any touchpoint" / "any emotion"
 
 
 # The additive measures of a set of mentions, with their type: JourneyRollup's columns, MentionStats' fields,
-# the rollup deltas written with every analysis (app.services) and the sums read back (app.analytics.queries).
+# the rollup deltas written with every analysis (app.feedback.store) and the sums read back (app.journey.queries).
 MEASURES: dict[str, type] = {
     "mentions": int,
     "feedback": int,

@@ -31,8 +31,8 @@ from tqdm import tqdm  # noqa: E402
 
 from app.core.db import make_engine, session_scope, upgrade  # noqa: E402
 from app.crud import create_workspace  # noqa: E402
+from app.feedback.store import rebuild_rollup  # noqa: E402
 from app.models import Feedback, MentionRow, SegmentRow, Workspace  # noqa: E402
-from app.services import rebuild_rollup  # noqa: E402
 from scripts.benchlib import Service, write_report  # noqa: E402
 
 STAGES = ["awareness", "consideration", "purchase", "onboarding", "usage", "support", "retention", "advocacy"]

@@ -1,5 +1,5 @@
 """Request dependencies: settings, database session, pipeline, workers, the caller's workspace (see
-`app.api.auth`), the admin token, and look-ups that 404 outside the caller's workspace."""
+`app.workspaces.auth`), the admin token, and look-ups that 404 outside the caller's workspace."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
-from app.api.auth import bearer_token, get_workspace
 from app.core.config import Settings
 from app.core.db import reader
 from app.core.errors import AppError, NotFound
 from app.core.security import same_secret
+from app.jobs.workers import Workers
 from app.models import Feedback, Upload, Workspace
-from app.worker import Workers
+from app.workspaces.auth import bearer_token, get_workspace
 from nlp.pipeline import Pipeline
 
 # Dependencies that only read app state are `async def`: FastAPI runs plain `def` dependencies in its

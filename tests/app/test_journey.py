@@ -386,8 +386,8 @@ def test_the_incremental_rollup_equals_one_rebuilt_from_the_mentions(client: Tes
     from sqlalchemy import select
     from sqlmodel import Session
 
+    from app.feedback.store import rebuild_rollup
     from app.models import JourneyRollup, Workspace
-    from app.services import rebuild_rollup
 
     auth, _, details = loaded
     client.delete(f"/v1/feedback/{details[0]['id']}", headers=auth)  # erasure is part of the incremental story

@@ -9,15 +9,15 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from app.api import answers
 from app.core.config import Settings
+from app.journey import answers
 from app.main import create_app
 from tests.app.conftest import new_workspace, wait_analysed, wait_for
 from tests.app.test_journey import dataset
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 ERROR_CODES = ("401", "404", "413", "422")
-# Every top-level answer model of app.api.answers (they carry an example).
+# Every top-level answer model of app.journey.answers (they carry an example).
 TOP_LEVEL = [
     answers.CurveAnswer,
     answers.CurveSeriesAnswer,

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select, text
 
-from app.api.answers import HealthAnswer
 from app.core.db import current_revision, head_revision, reader
+from app.journey.answers import HealthAnswer
 from app.models import Feedback, FeedbackStatus, Upload, UploadStatus
 
 router = APIRouter(tags=["health"])

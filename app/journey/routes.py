@@ -9,9 +9,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from app.analytics import journey
-from app.analytics.themes import themes
-from app.api.answers import (
+from app.api.deps import PipelineDep, SessionDep, WorkspaceDep
+from app.jobs.queue import JobKind
+from app.journey import figures
+from app.journey.answers import (
     AlertsAnswer,
     CurveAnswer,
     CurveSeriesAnswer,
@@ -20,10 +21,9 @@ from app.api.answers import (
     ThemesAnswer,
     TopicsAnswer,
 )
-from app.api.cache import POLLED_PATHS, cached_answer
-from app.api.deps import PipelineDep, SessionDep, WorkspaceDep
-from app.api.scope import FiltersDep
-from app.jobs import JobKind
+from app.journey.cache import POLLED_PATHS, cached_answer
+from app.journey.scope import FiltersDep
+from app.journey.themes import themes
 from app.models import TopicStatus
 
 router = APIRouter(prefix="/v1", tags=["journey"])
@@ -64,7 +64,7 @@ async def read_curve(
     return await cached_answer(
         request,
         workspace,
-        lambda: journey.curve(session, workspace.id, pipeline.taxonomy, filters, lang, granularity),
+        lambda: figures.curve(session, workspace.id, pipeline.taxonomy, filters, lang, granularity),
     )
 
 
@@ -79,7 +79,7 @@ async def read_matrix(
 ) -> Response:
     """Mentions, mean sentiment and shares for every stage x touchpoint cell that has mentions."""
     return await cached_answer(
-        request, workspace, lambda: journey.matrix(session, workspace.id, pipeline.taxonomy, filters, lang)
+        request, workspace, lambda: figures.matrix(session, workspace.id, pipeline.taxonomy, filters, lang)
     )
 
 
@@ -93,7 +93,7 @@ async def _themes(
     limit: int,
     lang: str,
 ) -> Response:
-    from app.topics import theme_topics
+    from app.journey.topics import theme_topics
 
     return await cached_answer(
         request,
@@ -152,7 +152,7 @@ async def read_kpis(
 ) -> Response:
     """NPS (% of 9-10 minus % of 0-6) and CSAT (% of ratings 4-5 out of 5), with their counts."""
     return await cached_answer(
-        request, workspace, lambda: journey.kpis(session, workspace.id, pipeline.taxonomy, filters, lang)
+        request, workspace, lambda: figures.kpis(session, workspace.id, pipeline.taxonomy, filters, lang)
     )
 
 
@@ -173,7 +173,7 @@ async def read_alerts(
     return await cached_answer(
         request,
         workspace,
-        lambda: journey.alerts(
+        lambda: figures.alerts(
             session,
             workspace.id,
             pipeline.taxonomy,
@@ -203,9 +203,9 @@ async def read_topics(
     """The slice's topics: label words (French and English stop words removed), size, mean sentiment and
     representative verbatims. The first call queues the computation and answers `status: computing`;
     poll until `done`. Topics are recomputed when the slice has grown, keeping their ids."""
-    from app.api.scope import check_allowed
     from app.core.db import session_scope
-    from app.topics import request_topics, topics_answer
+    from app.journey.scope import check_allowed
+    from app.journey.topics import request_topics, topics_answer
 
     if stage is not None:
         check_allowed("stage", [stage], [label.id for label in request.app.state.pipeline.taxonomy.stages])

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Form, UploadFile
 from app.api.deps import SessionDep, SettingsDep, UploadDep, WorkersDep, WorkspaceDep
 from app.core.errors import AppError
 from app.crud import upload_public
-from app.jobs import JobKind
+from app.jobs.queue import JobKind
 from app.models import Kind, Upload
 from app.schemas import UploadPublic
-from app.uploads import UploadOptions, resolve_columns
+from app.uploads.mapping import UploadOptions, resolve_columns
 from nlp.errors import InputError
 from nlp.readers import CsvExport
 

@@ -1,6 +1,6 @@
 """The JSON answers of the routes that build their bodies by hand, as pydantic models for the OpenAPI document.
 
-The analytics routes serve cached bytes (app.api.cache), so these models describe the answers without being
+The analytics routes serve cached bytes (app.journey.cache), so these models describe the answers without being
 used to produce them; tests/app/test_openapi.py validates real answers against them.
 """
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from app.api.answers import AnalyzeAnswer
 from app.api.deps import AnalysisLockDep, PipelineDep, SettingsDep, WorkspaceDep
 from app.core.errors import AppError
+from app.journey.answers import AnalyzeAnswer
 from app.schemas import AnalyzeRequest
 
 router = APIRouter(prefix="/v1", tags=["analyze"])

@@ -19,9 +19,9 @@ from sqlmodel import Session
 
 from app.core.config import Settings
 from app.core.db import is_postgres, session_scope
-from app.jobs import Loop, lease
+from app.feedback.store import bump_version
+from app.jobs.queue import Loop, lease
 from app.models import Feedback, MentionRow, TopicModel, TopicStatus, Workspace, utcnow
-from app.services import bump_version
 from nlp.pipeline import Pipeline
 from nlp.topics import TopicModeller, topic_from_dict
 

@@ -14,9 +14,9 @@ from typing import Any
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.api.auth import KeyCache, api_key_from, current_workspace
-from app.api.cache import POLLED_PATHS, ResponseCache, etag_for, known_answer
 from app.core.security import hash_api_key
+from app.journey.cache import POLLED_PATHS, ResponseCache, etag_for, known_answer
+from app.workspaces.auth import KeyCache, api_key_from, current_workspace
 
 
 class ConditionalPolls:

@@ -23,12 +23,12 @@ from sqlmodel import Session
 from app.core.config import Settings
 from app.core.db import is_postgres, session_scope
 from app.core.errors import AppError
-from app.jobs import JobKind, Loop, lease
+from app.feedback.store import mark_failed, store_analyses, store_feedback
+from app.jobs.queue import JobKind, Loop, lease
+from app.journey.topics import TopicWorker
 from app.models import Feedback, FeedbackStatus, Upload, UploadRowError, UploadStatus, Workspace, utcnow
 from app.schemas import FeedbackCreate
-from app.services import mark_failed, store_analyses, store_feedback
-from app.topics import TopicWorker
-from app.uploads import UploadOptions, resolve_columns, row_to_item
+from app.uploads.mapping import UploadOptions, resolve_columns, row_to_item
 from nlp.errors import InputError
 from nlp.pipeline import Pipeline, rating_prior
 from nlp.readers import CsvExport, FeedbackRow, RowError

@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import case, distinct, func, select
 from sqlmodel import Session
 
-from app.analytics.queries import _as_date, data_range, feedback_scope, grouped_stats, mention_conditions
-from app.analytics.stats import MentionStats, change, nps
 from app.core.errors import AppError
 from app.crud import FeedbackFilters
+from app.journey.queries import _as_date, data_range, feedback_scope, grouped_stats, mention_conditions
+from app.journey.stats import MentionStats, change, nps
 from app.models import Feedback, MentionRow
 from nlp.taxonomy import Taxonomy
 

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import case, distinct, func, select, tuple_
 from sqlmodel import Session
 
-from app.analytics.journey import filters_echo
-from app.analytics.queries import _as_date, data_range, feedback_scope, mention_conditions
-from app.analytics.stats import nps
 from app.crud import FeedbackFilters
+from app.journey.figures import filters_echo
+from app.journey.queries import _as_date, data_range, feedback_scope, mention_conditions
+from app.journey.stats import nps
 from app.models import Feedback, MentionRow, SegmentRow
 from nlp.taxonomy import Taxonomy
 

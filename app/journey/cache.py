@@ -21,7 +21,7 @@ from app.models import Workspace
 
 # Paths whose answer (and ETag) depends on nothing but the workspace, the model and the request: the routes
 # register themselves here, and polls of them that the caches can answer are served before routing
-# (app.api.conditional).
+# (app.journey.polling).
 POLLED_PATHS: set[str] = set()
 
 CACHE_CONTROL = "private, no-cache"  # store, but revalidate (If-None-Match) on every poll

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query, Response
 from pydantic import ValidationError
 
 from app.api.deps import FeedbackDep, SessionDep, SettingsDep, WorkersDep, WorkspaceDep
-from app.api.scope import FiltersDep
 from app.core.errors import AppError, validation_errors
 from app.crud import feedback_detail, feedback_public, list_feedback, with_analysis
-from app.jobs import JobKind
+from app.feedback.store import erase_feedback, store_feedback
+from app.jobs.queue import JobKind
+from app.journey.scope import FiltersDep
 from app.schemas import (
     BatchResult,
     FeedbackBatch,
@@ -21,7 +22,6 @@ from app.schemas import (
     ItemError,
     ItemResult,
 )
-from app.services import erase_feedback, store_feedback
 
 router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
 

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func, select
 from sqlmodel import Session
 
-from app.analytics.stats import MentionStats
 from app.crud import FeedbackFilters, utc_day
+from app.journey.stats import MentionStats
 from app.models import ALL, MEASURES, Feedback, FeedbackStatus, JourneyRollup, MentionRow
 
 GROUPS = ("day", "stage", "touchpoint")
