@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from app.core.errors import AppError
 from app.core.security import hash_api_key, key_prefix, new_api_key
+from app.feedback.records import mention_public, segment_public
 from app.models import (
     ApiKey,
     Feedback,
@@ -31,7 +32,6 @@ from app.schemas import (
     FeedbackPublic,
     MentionPublic,
     RowErrorPublic,
-    SegmentPublic,
     UploadPublic,
 )
 from nlp.pii import PII_KINDS
@@ -207,11 +207,7 @@ def with_analysis(*, session: Session, items: list[FeedbackPublic]) -> list[Feed
     for row in session.execute(
         select(MentionRow.__table__).where(m.feedback_id.in_(ids)).order_by(m.feedback_id, m.position)
     ):
-        mentions[row.feedback_id].append(
-            MentionPublic(
-                text=texts[row.feedback_id][row.start : row.end], **{k: getattr(row, k) for k in _MENTION_FIELDS}
-            )
-        )
+        mentions[row.feedback_id].append(mention_public(row, texts[row.feedback_id]))
     for feedback_id, items_evidence in session.execute(
         select(s.feedback_id, s.evidence).where(s.feedback_id.in_(ids)).order_by(s.feedback_id, s.position)
     ):
@@ -230,23 +226,9 @@ def feedback_detail(*, session: Session, feedback: Feedback) -> FeedbackDetail:
     text = feedback.text
     return FeedbackDetail(
         **feedback_public(feedback).model_dump(exclude={"mentions", "evidence"}),
-        segments=[
-            SegmentPublic(
-                text=text[s.start : s.end],
-                evidence=[EvidencePublic(**e) for e in s.evidence],
-                **s.model_dump(include=_SEGMENT_FIELDS),
-            )
-            for s in segments
-        ],
-        mentions=[MentionPublic(text=text[m.start : m.end], **m.model_dump(include=_MENTION_FIELDS)) for m in mentions],
+        segments=[segment_public(s, text) for s in segments],
+        mentions=[mention_public(m, text) for m in mentions],
     )
-
-
-_SEGMENT_FIELDS = {
-    "start", "end", "stage", "stage_score", "touchpoint", "touchpoint_score", "sentiment", "polarity", "emotion",
-    "emotion_score",
-}  # fmt: skip
-_MENTION_FIELDS = {"stage", "touchpoint", "polarity", "sentiment", "emotion", "start", "end", "confidence"}
 
 
 def upload_public(*, session: Session, upload: Upload) -> UploadPublic:

@@ -7,7 +7,7 @@ import threading
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
@@ -83,7 +83,11 @@ async def require_admin(
 AdminDep = Annotated[None, Depends(require_admin)]
 
 
-def valid_feedback(feedback_id: int, workspace: WorkspaceDep, session: SessionDep) -> Feedback:
+def valid_feedback(
+    feedback_id: Annotated[int, Path(description="The feedback's id, as POST /v1/feedback returned it.")],
+    workspace: WorkspaceDep,
+    session: SessionDep,
+) -> Feedback:
     """Return the caller's feedback `feedback_id`, or 404 (also for another workspace's id)."""
     feedback = session.get(Feedback, feedback_id)
     if feedback is None or feedback.workspace_id != workspace.id:
@@ -91,7 +95,11 @@ def valid_feedback(feedback_id: int, workspace: WorkspaceDep, session: SessionDe
     return feedback
 
 
-def valid_upload(upload_id: int, workspace: WorkspaceDep, session: SessionDep) -> Upload:
+def valid_upload(
+    upload_id: Annotated[int, Path(description="The upload's id, as POST /v1/uploads returned it.")],
+    workspace: WorkspaceDep,
+    session: SessionDep,
+) -> Upload:
     """Return the caller's upload `upload_id`, or 404 (also for another workspace's id)."""
     upload = session.get(Upload, upload_id)
     if upload is None or upload.workspace_id != workspace.id:

@@ -78,7 +78,7 @@ def read_feedbacks(
     workspace: WorkspaceDep,
     filters: FiltersDep,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[int, Query(ge=1, le=500, description="Items per page (1-500).")] = 50,
     include: Annotated[
         list[Literal["mentions"]], Query(description="mentions: add each item's mentions and evidence words.")
     ] = [],  # noqa: B006

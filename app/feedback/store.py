@@ -14,6 +14,7 @@ from sqlalchemy import JSON, bindparam, case, delete, distinct, func, insert, li
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from app.feedback.records import mention_row, segment_row
 from app.models import (
     ALL,
     MEASURES,
@@ -236,42 +237,9 @@ def store_analyses(*, session: Session, analyses: Sequence[Analysis], model: str
         feedback = feedback_of[int(analysis.id)]
         language = feedback.language or analysis.language
         attributes = mention_attributes(feedback) | {"language": language}
-        for position, s in enumerate(analysis.segments):
-            segments.append(
-                {
-                    "feedback_id": feedback.id,
-                    "workspace_id": feedback.workspace_id,
-                    "position": position,
-                    "start": s.start,
-                    "end": s.end,
-                    "stage": s.stage,
-                    "stage_score": s.stage_score,
-                    "touchpoint": s.touchpoint,
-                    "touchpoint_score": s.touchpoint_score,
-                    "sentiment": s.sentiment,
-                    "polarity": s.polarity,
-                    "emotion": s.emotion,
-                    "emotion_score": s.emotion_score,
-                    "evidence": [e.__dict__ for e in s.evidence],
-                }
-            )
-        for position, m in enumerate(analysis.mentions):
-            mentions.append(
-                {
-                    "feedback_id": feedback.id,
-                    "workspace_id": feedback.workspace_id,
-                    "position": position,
-                    "stage": m.stage,
-                    "touchpoint": m.touchpoint,
-                    "polarity": m.polarity,
-                    "sentiment": m.sentiment,
-                    "emotion": m.emotion,
-                    "start": m.start,
-                    "end": m.end,
-                    "confidence": m.confidence,
-                    **attributes,
-                }
-            )
+        placed = {"feedback_id": feedback.id, "workspace_id": feedback.workspace_id}
+        segments += [segment_row(s, position, **placed) for position, s in enumerate(analysis.segments)]
+        mentions += [mention_row(m, position, **placed, **attributes) for position, m in enumerate(analysis.mentions)]
         updates.append(
             {
                 "id": feedback.id,

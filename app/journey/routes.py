@@ -118,7 +118,7 @@ async def read_irritants(
     workspace: WorkspaceDep,
     pipeline: PipelineDep,
     filters: FiltersDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    limit: Annotated[int, Query(ge=1, le=100, description="How many themes, best first (1-100).")] = 10,
     lang: Language = "en",
 ) -> Response:
     """Themes (stage x touchpoint, with their topics when computed) ranked by priority = 100 x share of
@@ -134,7 +134,7 @@ async def read_delights(
     workspace: WorkspaceDep,
     pipeline: PipelineDep,
     filters: FiltersDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    limit: Annotated[int, Query(ge=1, le=100, description="How many themes, best first (1-100).")] = 10,
     lang: Language = "en",
 ) -> Response:
     """The same as /v1/irritants for delights (intensity = mean positive sentiment)."""

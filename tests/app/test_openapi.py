@@ -146,3 +146,14 @@ def test_real_answers_match_their_models(client: TestClient) -> None:
     analyzed = answer(client.post("/v1/analyze", json=texts, headers=auth), answers.AnalyzeAnswer)
     assert analyzed.analyses[0].mentions
     assert answer(client.get("/health"), answers.HealthAnswer).status == "ok"
+
+
+def test_every_parameter_is_described(spec: dict[str, Any]) -> None:
+    undescribed = [
+        f"{method.upper()} {path} {parameter['name']}"
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        for parameter in operation.get("parameters", [])
+        if not (parameter.get("description") or parameter.get("schema", {}).get("description"))
+    ]
+    assert undescribed == []
