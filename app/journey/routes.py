@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from app.api.deps import PipelineDep, SessionDep, WorkspaceDep
+from app.api.deps import SessionDep, WorkspaceDep
 from app.jobs.queue import JobKind
 from app.journey import figures
 from app.journey.answers import (
@@ -22,7 +22,7 @@ from app.journey.answers import (
     TopicsAnswer,
 )
 from app.journey.cache import POLLED_PATHS, cached_answer
-from app.journey.scope import FiltersDep
+from app.journey.scope import Scope, ScopeDep, workspace_taxonomy
 from app.journey.themes import themes
 from app.models import TopicStatus
 
@@ -49,9 +49,7 @@ def _polled(path: str, summary: str, model: Any) -> Callable[[Callable[..., Any]
 async def read_curve(
     request: Request,
     session: SessionDep,
-    workspace: WorkspaceDep,
-    pipeline: PipelineDep,
-    filters: FiltersDep,
+    scope: ScopeDep,
     granularity: Annotated[
         Literal["day", "week", "month"] | None, Query(description="Per period (time series) instead of overall.")
     ] = None,
@@ -63,8 +61,8 @@ async def read_curve(
     the change in mean sentiment is statistically significant (Welch t-test, p < 0.05)."""
     return await cached_answer(
         request,
-        workspace,
-        lambda: figures.curve(session, workspace.id, pipeline.taxonomy, filters, lang, granularity),
+        scope.workspace,
+        lambda: figures.curve(session, scope.workspace.id, scope.taxonomy, scope.filters, lang, granularity),
     )
 
 
@@ -72,37 +70,31 @@ async def read_curve(
 async def read_matrix(
     request: Request,
     session: SessionDep,
-    workspace: WorkspaceDep,
-    pipeline: PipelineDep,
-    filters: FiltersDep,
+    scope: ScopeDep,
     lang: Language = "en",
 ) -> Response:
     """Mentions, mean sentiment and shares for every stage x touchpoint cell that has mentions."""
     return await cached_answer(
-        request, workspace, lambda: figures.matrix(session, workspace.id, pipeline.taxonomy, filters, lang)
+        request,
+        scope.workspace,
+        lambda: figures.matrix(session, scope.workspace.id, scope.taxonomy, scope.filters, lang),
     )
 
 
 async def _themes(
-    polarity: str,
-    request: Request,
-    session: SessionDep,
-    workspace: WorkspaceDep,
-    pipeline: PipelineDep,
-    filters: FiltersDep,
-    limit: int,
-    lang: str,
+    polarity: str, request: Request, session: SessionDep, scope: Scope, limit: int, lang: str
 ) -> Response:
     from app.journey.topics import theme_topics
 
+    workspace = scope.workspace
     return await cached_answer(
         request,
         workspace,
         lambda: themes(
             session,
             workspace.id,
-            pipeline.taxonomy,
-            filters,
+            scope.taxonomy,
+            scope.filters,
             polarity,
             lang,
             limit,
@@ -115,44 +107,40 @@ async def _themes(
 async def read_irritants(
     request: Request,
     session: SessionDep,
-    workspace: WorkspaceDep,
-    pipeline: PipelineDep,
-    filters: FiltersDep,
+    scope: ScopeDep,
     limit: Annotated[int, Query(ge=1, le=100, description="How many themes, best first (1-100).")] = 10,
     lang: Language = "en",
 ) -> Response:
     """Themes (stage x touchpoint, with their topics when computed) ranked by priority = 100 x share of
     feedback x intensity of dissatisfaction; each with its impact on the average rating and NPS, its weekly
     trend and 3 verbatims whose evidence is located by offsets."""
-    return await _themes("irritant", request, session, workspace, pipeline, filters, limit, lang)
+    return await _themes("irritant", request, session, scope, limit, lang)
 
 
 @_polled("/delights", "Top delights, ranked by priority", ThemesAnswer)
 async def read_delights(
     request: Request,
     session: SessionDep,
-    workspace: WorkspaceDep,
-    pipeline: PipelineDep,
-    filters: FiltersDep,
+    scope: ScopeDep,
     limit: Annotated[int, Query(ge=1, le=100, description="How many themes, best first (1-100).")] = 10,
     lang: Language = "en",
 ) -> Response:
     """The same as /v1/irritants for delights (intensity = mean positive sentiment)."""
-    return await _themes("delight", request, session, workspace, pipeline, filters, limit, lang)
+    return await _themes("delight", request, session, scope, limit, lang)
 
 
 @_polled("/kpis", "NPS and CSAT, overall and per stage", KpisAnswer)
 async def read_kpis(
     request: Request,
     session: SessionDep,
-    workspace: WorkspaceDep,
-    pipeline: PipelineDep,
-    filters: FiltersDep,
+    scope: ScopeDep,
     lang: Language = "en",
 ) -> Response:
     """NPS (% of 9-10 minus % of 0-6) and CSAT (% of ratings 4-5 out of 5), with their counts."""
     return await cached_answer(
-        request, workspace, lambda: figures.kpis(session, workspace.id, pipeline.taxonomy, filters, lang)
+        request,
+        scope.workspace,
+        lambda: figures.kpis(session, scope.workspace.id, scope.taxonomy, scope.filters, lang),
     )
 
 
@@ -160,9 +148,7 @@ async def read_kpis(
 async def read_alerts(
     request: Request,
     session: SessionDep,
-    workspace: WorkspaceDep,
-    pipeline: PipelineDep,
-    filters: FiltersDep,
+    scope: ScopeDep,
     as_of: Annotated[date | None, Query(description="Last day of 'this week' (default: last day with data).")] = None,
     threshold: Annotated[float, Query(gt=0, description="Alert when |z| reaches this.")] = 2.0,
     min_mentions: Annotated[int, Query(ge=1, description="Mentions needed this week to judge.")] = 5,
@@ -172,12 +158,12 @@ async def read_alerts(
     """Irritant share or volume of this week against the trailing baseline, with the numbers (z-scores)."""
     return await cached_answer(
         request,
-        workspace,
+        scope.workspace,
         lambda: figures.alerts(
             session,
-            workspace.id,
-            pipeline.taxonomy,
-            filters,
+            scope.workspace.id,
+            scope.taxonomy,
+            scope.filters,
             language=lang,
             as_of=as_of,
             threshold=threshold,
@@ -208,7 +194,7 @@ async def read_topics(
     from app.journey.topics import request_topics, topics_answer
 
     if stage is not None:
-        check_allowed("stage", [stage], [label.id for label in request.app.state.pipeline.taxonomy.stages])
+        check_allowed("stage", [stage], [label.id for label in workspace_taxonomy(request, workspace).stages])
 
     def queued() -> Any:
         with session_scope(request.app.state.engine) as session:  # may queue a computation: a writer

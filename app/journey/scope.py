@@ -3,13 +3,24 @@ whole UTC days, both bounds inclusive) and labels checked against the taxonomy, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 
+from app.api.deps import WorkspaceDep
 from app.core.errors import AppError
 from app.crud import FeedbackFilters, utc_day
+from app.models import Workspace
+from nlp.taxonomy import Taxonomy
+
+
+def workspace_taxonomy(request: Request, workspace: Workspace | None = None) -> Taxonomy:
+    """The taxonomy a workspace's labels come from. Today every workspace has the service's (the shipped default,
+    the analysis pipeline's); this is the one place that will read a workspace's own."""
+    taxonomy: Taxonomy = request.app.state.pipeline.taxonomy
+    return taxonomy
 
 
 def _metadata_pairs(values: list[str]) -> dict[str, str]:
@@ -67,7 +78,7 @@ async def feedback_filters(
     q: Annotated[str | None, Query(description="Text search (case-insensitive substring).", max_length=200)] = None,
 ) -> FeedbackFilters:
     """Read the shared feedback filters from the query string; unknown labels answer 422 with the allowed ones."""
-    taxonomy = request.app.state.pipeline.taxonomy
+    taxonomy = workspace_taxonomy(request)
     check_allowed("kind", kind, KINDS)
     check_allowed("polarity", polarity, POLARITIES)
     check_allowed("stage", stage, [label.id for label in taxonomy.stages])
@@ -98,3 +109,21 @@ async def feedback_filters(
 
 
 FiltersDep = Annotated[FeedbackFilters, Depends(feedback_filters)]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an analytics question is about: the caller's workspace, the taxonomy of its labels, and its filters
+    (normalised once: whole UTC days, labels checked against that taxonomy)."""
+
+    workspace: Workspace
+    taxonomy: Taxonomy
+    filters: FeedbackFilters
+
+
+async def question_scope(request: Request, workspace: WorkspaceDep, filters: FiltersDep) -> Scope:
+    """The Scope of the request."""
+    return Scope(workspace, workspace_taxonomy(request, workspace), filters)
+
+
+ScopeDep = Annotated[Scope, Depends(question_scope)]
