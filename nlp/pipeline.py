@@ -167,6 +167,22 @@ class Pipeline:
         result: list[float | None] = [None] * len(segments)
         if self.continuation_head is None or len(segments) < 2:
             return result
+        rows, features = self.adjacent_pairs(segments, vectors, in_context, grams, sentiments)
+        if rows:
+            for i, score in zip(rows, self.continuation_head.score(features), strict=True):
+                result[i] = float(score)
+        return result
+
+    def adjacent_pairs(
+        self,
+        segments: Sequence[Segment],
+        vectors: np.ndarray,
+        in_context: np.ndarray,
+        grams: object,
+        sentiments: np.ndarray,
+    ) -> tuple[list[int], np.ndarray]:
+        """The continuation head's inputs (`pair_inputs`) for every clause that follows another clause of its text:
+        the clauses' indexes and one feature row each (training builds its pairs here too)."""
         _, stage_p = self.stage_head.probabilities(in_context, grams)
         _, touchpoint_p = self.touchpoint_head.probabilities(in_context, grams)
         rows, pairs = [], []
@@ -185,10 +201,7 @@ class Pipeline:
                     (float(sentiments[i - 1]), float(sentiments[i])),
                 )
             )
-        if pairs:
-            for i, score in zip(rows, self.continuation_head.score(np.stack(pairs)), strict=True):
-                result[i] = float(score)
-        return result
+        return rows, np.stack(pairs) if pairs else np.zeros((0, 0), dtype=np.float32)
 
     def with_context(self, segments: Sequence[Segment], vectors: np.ndarray) -> np.ndarray:
         """Blend each segment's embedding with the mean of its text's segments (`context_weight`).

@@ -28,7 +28,7 @@ from nlp.embed import Embedder
 from nlp.heads import LabelHead, SentimentHead
 from nlp.language import LanguageIdentifier
 from nlp.lexicon import LEXICON_DIR, SentimentLexicon
-from nlp.moments import BinaryHead, moment_inputs, pair_inputs
+from nlp.moments import BinaryHead, moment_inputs
 from nlp.ngrams import CharNgrams
 from nlp.pipeline import OFF_TOPIC, load_pipeline
 from nlp.segment import Segmenter
@@ -451,29 +451,15 @@ def fit_moment_heads(
     )
     in_context = pipeline.with_context(segments, vectors)
     grams = pipeline.ngrams.transform([s.text for s in segments]) if pipeline.ngrams else None
-    _, stage_p = pipeline.stage_head.probabilities(in_context, grams)
-    _, touchpoint_p = pipeline.touchpoint_head.probabilities(in_context, grams)
     sentiments = pipeline.sentiment_head.score(pipeline.sentiment_head.inputs(vectors, features), grams)
-    pairs, labels = [], []
-    for i in range(1, len(segments)):
-        left, right = owners[i - 1], owners[i]
-        if segments[i].doc_index != segments[i - 1].doc_index or left is None or right is None:
-            continue
-        pairs.append(
-            pair_inputs(
-                segments[i - 1],
-                segments[i],
-                vectors[i - 1],
-                vectors[i],
-                (stage_p[i - 1], touchpoint_p[i - 1]),
-                (stage_p[i], touchpoint_p[i]),
-                (float(sentiments[i - 1]), float(sentiments[i])),
-            )
-        )
-        labels.append(int(left == right))
+    rows, candidates = pipeline.adjacent_pairs(segments, vectors, in_context, grams, sentiments)
+    # pairs of clauses both inside annotated mentions: the same mention (1) or two (0)
+    kept = [k for k, i in enumerate(rows) if owners[i - 1] is not None and owners[i] is not None]
+    pairs = candidates[kept]
+    labels = [int(owners[rows[k] - 1] == owners[rows[k]]) for k in kept]
     continuation = BinaryHead.fit(
         "continuation",
-        np.stack(pairs),
+        pairs,
         labels,
         config.c_continuation,
         None,
