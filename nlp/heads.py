@@ -227,11 +227,13 @@ class LabelHead:
             probabilities /= np.maximum(probabilities.sum(axis=1, keepdims=True), 1e-12)
         return self.classes, probabilities
 
-    def predict(self, x: np.ndarray, grams: Any = None) -> list[Scored]:
-        """Return the best label and its probability for each embedding row."""
+    def predict(self, x: np.ndarray, grams: Any = None, probabilities: np.ndarray | None = None) -> list[Scored]:
+        """Return the best label and its probability for each embedding row (`probabilities`: this head's own
+        `probabilities(x, grams)` when the caller has them already)."""
         if len(x) == 0:
             return []
-        _, probabilities = self.probabilities(x, grams)
+        if probabilities is None:
+            _, probabilities = self.probabilities(x, grams)
         best = probabilities.argmax(axis=1)
         result = [Scored(self.classes[i], float(probabilities[row, i])) for row, i in enumerate(best)]
         if self.prototypes:

@@ -112,8 +112,10 @@ class Pipeline:
         """Apply every head to precomputed segment embeddings (`priors` indexed by the segments' doc_index)."""
         in_context = self.with_context(segments, vectors)
         grams = self.ngrams.transform([s.text for s in segments]) if self.ngrams and len(segments) else None
-        stages = self.stage_head.predict(in_context, grams)
-        touchpoints = self.senses.correct(segments, self.touchpoint_head, in_context, grams)
+        _, stage_p = self.stage_head.probabilities(in_context, grams)
+        _, touchpoint_p = self.touchpoint_head.probabilities(in_context, grams)
+        stages = self.stage_head.predict(in_context, probabilities=stage_p)
+        touchpoints = self.senses.correct(segments, self.touchpoint_head, in_context, touchpoint_p)
         features, evidence = self.lexicon.features(segments)
         sentiment_p = self.sentiment_head.probabilities(self.sentiment_head.inputs(vectors, features), grams)
         own = self.sentiment_head.scores_of(sentiment_p)
@@ -129,7 +131,7 @@ class Pipeline:
         moments: list[float | None] = [None] * len(segments)
         if self.moment_head is not None and len(segments):
             moments = [float(x) for x in self.moment_head.score(moment_inputs(vectors, features, segments))]
-        continues = self.continuation_scores(segments, vectors, in_context, grams, sentiments)
+        continues = self.continuation_scores(segments, vectors, (stage_p, touchpoint_p), sentiments)
         result = []
         for segment, stage, touchpoint, emotion, sentiment, polarity, hits, moment, joined in zip(
             segments, stages, touchpoints, emotions, sentiments, polarities, evidence, moments, continues, strict=True
@@ -159,49 +161,18 @@ class Pipeline:
         self,
         segments: Sequence[Segment],
         vectors: np.ndarray,
-        in_context: np.ndarray,
-        grams: object,
+        label_probabilities: tuple[np.ndarray, np.ndarray],
         sentiments: np.ndarray,
     ) -> list[float | None]:
         """P(clause continues the previous clause's moment) for each clause after the first of its text."""
         result: list[float | None] = [None] * len(segments)
         if self.continuation_head is None or len(segments) < 2:
             return result
-        rows, features = self.adjacent_pairs(segments, vectors, in_context, grams, sentiments)
+        rows, features = adjacent_pairs(segments, vectors, label_probabilities, sentiments)
         if rows:
             for i, score in zip(rows, self.continuation_head.score(features), strict=True):
                 result[i] = float(score)
         return result
-
-    def adjacent_pairs(
-        self,
-        segments: Sequence[Segment],
-        vectors: np.ndarray,
-        in_context: np.ndarray,
-        grams: object,
-        sentiments: np.ndarray,
-    ) -> tuple[list[int], np.ndarray]:
-        """The continuation head's inputs (`pair_inputs`) for every clause that follows another clause of its text:
-        the clauses' indexes and one feature row each (training builds its pairs here too)."""
-        _, stage_p = self.stage_head.probabilities(in_context, grams)
-        _, touchpoint_p = self.touchpoint_head.probabilities(in_context, grams)
-        rows, pairs = [], []
-        for i in range(1, len(segments)):
-            if segments[i].doc_index != segments[i - 1].doc_index:
-                continue
-            rows.append(i)
-            pairs.append(
-                pair_inputs(
-                    segments[i - 1],
-                    segments[i],
-                    vectors[i - 1],
-                    vectors[i],
-                    (stage_p[i - 1], touchpoint_p[i - 1]),
-                    (stage_p[i], touchpoint_p[i]),
-                    (float(sentiments[i - 1]), float(sentiments[i])),
-                )
-            )
-        return rows, np.stack(pairs) if pairs else np.zeros((0, 0), dtype=np.float32)
 
     def with_context(self, segments: Sequence[Segment], vectors: np.ndarray) -> np.ndarray:
         """Blend each segment's embedding with the mean of its text's segments (`context_weight`).
@@ -260,6 +231,35 @@ class Pipeline:
             best = int(masked.argmax())
             result.append(Scored(classes[best], float(masked[best] / max(masked.sum(), 1e-12))))
         return result
+
+
+def adjacent_pairs(
+    segments: Sequence[Segment],
+    vectors: np.ndarray,
+    label_probabilities: tuple[np.ndarray, np.ndarray],
+    sentiments: np.ndarray,
+) -> tuple[list[int], np.ndarray]:
+    """The continuation head's inputs (`pair_inputs`) for every clause that follows another clause of its text:
+    the clauses' indexes and one feature row each. `label_probabilities` are the stage and touchpoint heads'
+    probabilities for the clauses; inference and training build their pairs here alike."""
+    stage_p, touchpoint_p = label_probabilities
+    rows, pairs = [], []
+    for i in range(1, len(segments)):
+        if segments[i].doc_index != segments[i - 1].doc_index:
+            continue
+        rows.append(i)
+        pairs.append(
+            pair_inputs(
+                segments[i - 1],
+                segments[i],
+                vectors[i - 1],
+                vectors[i],
+                (stage_p[i - 1], touchpoint_p[i - 1]),
+                (stage_p[i], touchpoint_p[i]),
+                (float(sentiments[i - 1]), float(sentiments[i])),
+            )
+        )
+    return rows, np.stack(pairs) if pairs else np.zeros((0, 0), dtype=np.float32)
 
 
 def rating_prior(rating: float | None, scale: float | None = 5.0) -> float | None:

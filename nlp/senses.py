@@ -6,7 +6,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import yaml
@@ -36,17 +35,16 @@ class WordSenses:
         """The touchpoints this clause's own words rule out."""
         return {label for label, pattern in self.patterns.items() if pattern.search(text)}
 
-    def correct(self, segments: Sequence[Segment], head: LabelHead, x: np.ndarray, grams: Any) -> list[Scored]:
-        """The head's predictions, with a ruled-out touchpoint replaced by the head's best remaining label."""
-        predicted = head.predict(x, grams)
+    def correct(
+        self, segments: Sequence[Segment], head: LabelHead, x: np.ndarray, probabilities: np.ndarray
+    ) -> list[Scored]:
+        """The head's predictions (from its `probabilities` for `x`), with a ruled-out touchpoint replaced by the
+        head's best remaining label."""
+        predicted = head.predict(x, probabilities=probabilities)
         rows = [i for i, (s, p) in enumerate(zip(segments, predicted, strict=True)) if p.label in self.excluded(s.text)]
-        if not rows:
-            return predicted
-        classes, probabilities = head.probabilities(x[rows], grams[rows] if grams is not None else None)
-        for row, scores in zip(rows, probabilities, strict=True):
+        for row in rows:
             ruled_out = self.excluded(segments[row].text)
-            allowed = np.array([c not in ruled_out for c in classes], dtype=np.float64)
-            kept = scores * allowed
+            kept = probabilities[row] * np.array([c not in ruled_out for c in head.classes], dtype=np.float64)
             best = int(kept.argmax())
-            predicted[row] = Scored(classes[best], float(kept[best] / max(kept.sum(), 1e-12)))
+            predicted[row] = Scored(head.classes[best], float(kept[best] / max(kept.sum(), 1e-12)))
         return predicted

@@ -30,7 +30,7 @@ from nlp.language import LanguageIdentifier
 from nlp.lexicon import LEXICON_DIR, SentimentLexicon
 from nlp.moments import BinaryHead, moment_inputs
 from nlp.ngrams import CharNgrams
-from nlp.pipeline import OFF_TOPIC, load_pipeline
+from nlp.pipeline import OFF_TOPIC, adjacent_pairs, load_pipeline
 from nlp.segment import Segmenter
 from nlp.store import Manifest, library_versions
 from nlp.taxonomy import Taxonomy
@@ -452,7 +452,9 @@ def fit_moment_heads(
     in_context = pipeline.with_context(segments, vectors)
     grams = pipeline.ngrams.transform([s.text for s in segments]) if pipeline.ngrams else None
     sentiments = pipeline.sentiment_head.score(pipeline.sentiment_head.inputs(vectors, features), grams)
-    rows, candidates = pipeline.adjacent_pairs(segments, vectors, in_context, grams, sentiments)
+    _, stage_p = pipeline.stage_head.probabilities(in_context, grams)
+    _, touchpoint_p = pipeline.touchpoint_head.probabilities(in_context, grams)
+    rows, candidates = adjacent_pairs(segments, vectors, (stage_p, touchpoint_p), sentiments)
     # pairs of clauses both inside annotated mentions: the same mention (1) or two (0)
     kept = [k for k, i in enumerate(rows) if owners[i - 1] is not None and owners[i] is not None]
     pairs = candidates[kept]
