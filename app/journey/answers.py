@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas import EvidencePublic
+from app.schemas import EvidencePublic, SegmentPublic
 
 Filters = dict[str, Any]
 FILTERS = Field(description="The filters that were applied, as sent (empty ones left out).")
@@ -381,21 +381,10 @@ class TopicsAnswer(BaseModel):
 # --- POST /v1/analyze and GET /health -----------------------------------------------------------------------------
 
 
-class AnalysedSegment(BaseModel):
-    """A clause with its labels (stage and touchpoint null when it is not about the journey)."""
+class AnalysedSegment(SegmentPublic):
+    """A clause with its labels (stage and touchpoint null when it is not about the journey), as stored, plus the
+    mention detector's two probabilities."""
 
-    text: str
-    start: int
-    end: int
-    stage: str | None
-    stage_score: float
-    touchpoint: str | None
-    touchpoint_score: float
-    sentiment: float
-    polarity: str
-    emotion: str
-    emotion_score: float
-    evidence: list[EvidencePublic]
     moment_score: float | None = Field(description="Probability that the clause tells a moment of the journey.")
     continues_previous: float | None = Field(description="Probability that it goes on with the previous moment.")
 
