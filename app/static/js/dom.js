@@ -42,6 +42,41 @@ export function wrap(text, width) {
   return lines;
 }
 
+const identity = (offset) => offset;
+
+/**
+ * The API counts offsets in Unicode code points (Python's str); JavaScript strings index UTF-16 units, where an
+ * emoji or any other astral character takes two. Return a function from a code-point offset to a UTF-16 index.
+ */
+export function utf16Index(text) {
+  if (!/[\uD800-\uDBFF]/.test(text)) return identity; // no astral character: the two counts agree
+  const units = [];
+  let unit = 0;
+  for (const character of text) {
+    units.push(unit);
+    unit += character.length;
+  }
+  units.push(unit);
+  return (offset) => units[Math.min(Math.max(offset, 0), units.length - 1)];
+}
+
+/** Spans with `start`/`end` in UTF-16 units for slicing, and the API's own offsets kept as `from`/`to`. */
+function located(spans, index) {
+  return spans.map((span) => ({
+    ...span,
+    from: span.start,
+    to: span.end,
+    start: index(span.start),
+    end: index(span.end),
+  }));
+}
+
+/** Move a cut off the second half of a surrogate pair, so that no character is split in two. */
+function whole(text, position) {
+  const code = text.charCodeAt(position);
+  return code >= 0xdc00 && code <= 0xdfff ? position - 1 : position;
+}
+
 function clean(spans, from, to) {
   const kept = [];
   let end = from;
@@ -65,7 +100,7 @@ function withEvidence(text, from, to, evidence) {
     parts.push(
       h(
         "strong",
-        { class: `evidence ev-${tone}`, "data-start": word.start, "data-end": word.end },
+        { class: `evidence ev-${tone}`, "data-start": word.from, "data-end": word.to },
         text.slice(word.start, word.end),
       ),
     );
@@ -76,24 +111,24 @@ function withEvidence(text, from, to, evidence) {
 }
 
 /**
- * A verbatim with its mentions and evidence words located by the API's character offsets.
+ * A verbatim with its mentions and evidence words located by the API's offsets (in code points).
  * `mentions`: [{start, end, polarity, focus, title}]; focused ones are <mark>ed, the others lightly underlined.
- * `evidence`: [{start, end, weight}] in bold, negative or positive.
+ * `evidence`: [{start, end, weight}] in bold, negative or positive. `data-start`/`data-end` keep the API's offsets.
  */
 export function verbatim(text, { mentions = [], evidence = [], tag = "blockquote", clip = 0 } = {}) {
   const length = text.length;
-  const marks = clean(
-    mentions.filter((m) => m.start >= 0 && m.end <= length),
-    0,
-    length,
-  );
+  const index = utf16Index(text);
+  const points = index === identity ? length : [...text].length;
+  const inside = (span) => span.start >= 0 && span.end >= span.start && span.end <= points;
+  const marks = clean(located(mentions.filter(inside), index), 0, length);
+  const words = located(evidence.filter(inside), index);
   let from = 0;
   let to = length;
   if (clip && length > clip) {
     const focus = marks.find((m) => m.focus) || { start: 0, end: 0 };
     const room = Math.max(0, Math.floor((clip - (focus.end - focus.start)) / 2));
-    from = Math.max(0, focus.start - room);
-    to = Math.min(length, focus.end + room);
+    from = whole(text, Math.max(0, focus.start - room));
+    to = whole(text, Math.min(length, focus.end + room));
   }
   const parts = from > 0 ? ["…"] : [];
   let pos = from;
@@ -101,17 +136,17 @@ export function verbatim(text, { mentions = [], evidence = [], tag = "blockquote
     if (mention.end <= from || mention.start >= to) continue;
     const start = Math.max(mention.start, from);
     const end = Math.min(mention.end, to);
-    if (start > pos) parts.push(...withEvidence(text, pos, start, evidence));
+    if (start > pos) parts.push(...withEvidence(text, pos, start, words));
     const attrs = {
       class: `mention ${mention.focus ? "mention-focus" : "mention-other"} pol-${mention.polarity || "neutral"}`,
-      "data-start": mention.start,
-      "data-end": mention.end,
+      "data-start": mention.from,
+      "data-end": mention.to,
       title: mention.title || null,
     };
-    parts.push(h(mention.focus ? "mark" : "span", attrs, withEvidence(text, start, end, evidence)));
+    parts.push(h(mention.focus ? "mark" : "span", attrs, withEvidence(text, start, end, words)));
     pos = end;
   }
-  if (to > pos) parts.push(...withEvidence(text, pos, to, evidence));
+  if (to > pos) parts.push(...withEvidence(text, pos, to, words));
   if (to < length) parts.push("…");
   return h(tag, { class: "verbatim" }, parts);
 }
