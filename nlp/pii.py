@@ -1,5 +1,8 @@
 """Find and mask personal data (emails, phone numbers, IBANs, card numbers) in feedback text before storage.
 
+People write them in many ways: "jean [at] gmail [dot] com", "06/12/34/56/78", "06 1234 5678",
+"(+33) 6 12 34 56 78", IBANs in dashed groups, card numbers in dotted groups.
+
 Patterns find candidates; checksums (ISO 13616 mod-97 for IBANs, Luhn for cards) and shape rules decide,
 so dates, amounts, postcodes and order numbers are left alone. Masking replaces each match and keeps the
 rest of the text exactly as it was:
@@ -33,8 +36,10 @@ _Detector = Callable[[str], Iterator[_Span]]
 
 # Separators people put inside numbers; copy-pasted French text often has (narrow) no-break spaces.
 _SPACE = "[ \u00a0\u202f]"
-_CARD_SEP = "[ \u00a0\u202f-]"
+_IBAN_SEP = "[ \u00a0\u202f-]"
+_CARD_SEP = "[ .\u00a0\u202f-]"
 _PHONE_SEP = "[ .\u00a0\u202f-]"
+_FR_PHONE_SEP = "[ ./\u00a0\u202f-]"  # "06/12/34/56/78": a date has a year, so never five slashed pairs
 _SEPARATORS = frozenset(" .,/-\u00a0\u202f")
 
 _ANY_DIGIT = re.compile(r"\d")
@@ -46,11 +51,21 @@ _ANY_DIGIT = re.compile(r"\d")
 _EMAIL = re.compile(
     r"(?<![\w%+-])(?<![\w%+-]\.)[\w%+-]++(?:\.[\w%+-]++)*+@(?:[^\W_]++(?:-++[^\W_]++)*+\.)+[^\W\d_]{2,}(?![\w-])"
 )
+# Addresses written to dodge robots: "jean [at] gmail [dot] com", "jean(at)gmail.com", "jean@gmail(dot)com".
+# The "at" must be bracketed ("at" alone is an English word); a dot may be written plainly or bracketed.
+_AT_WORD = r"\s*+[\[(]\s*+(?:at|arobase)\s*+[\])]\s*+"
+_DOT_WORD = r"\s*+[\[(]\s*+(?:dot|point)\s*+[\])]\s*+"
+_OBFUSCATION = re.compile(r"[\[(]\s*+(?:at|arobase)\s*+[\])]|[\[(]\s*+(?:dot|point)\s*+[\])]", re.IGNORECASE)
+_OBFUSCATED_EMAIL = re.compile(
+    rf"(?<![\w%+-])(?<![\w%+-]\.)[\w%+-]++(?:\.[\w%+-]++)*+(?:{_AT_WORD}|@)"
+    rf"(?:[^\W_]++(?:-++[^\W_]++)*+(?:\.|{_DOT_WORD}))+[^\W\d_]{{2,}}(?![\w-])",
+    re.IGNORECASE,
+)
 
 # Compact, or in groups of 4 with a shorter last group. A grouped candidate may run on into a following
 # word or number ("... 7034 pour"), so validation tries it shortened group by group.
 _IBAN = re.compile(
-    rf"\b[A-Z]{{2}}[0-9]{{2}}(?:[A-Z0-9]{{11,30}}|(?:{_SPACE}[A-Z0-9]{{4}}){{2,7}}(?:{_SPACE}[A-Z0-9]{{1,4}})?)\b",
+    rf"\b[A-Z]{{2}}[0-9]{{2}}(?:[A-Z0-9]{{11,30}}|(?:{_IBAN_SEP}[A-Z0-9]{{4}}){{2,7}}(?:{_IBAN_SEP}[A-Z0-9]{{1,4}})?)\b",
     re.IGNORECASE | re.ASCII,
 )
 _IBAN_GROUP = re.compile(r"[A-Za-z0-9]+")
@@ -69,13 +84,19 @@ _CARD_LAYOUTS = frozenset(
 # 0X then four pairs, one separator throughout; a following pair means a longer reference number, a lone
 # digit does not ("au 06 12 34 56 78 2 fois").
 _FR_PHONE = re.compile(
-    rf"0[1-9](?P<sep>{_PHONE_SEP}?)[0-9]{{2}}(?:(?P=sep)[0-9]{{2}}){{3}}(?![0-9])(?!(?P=sep)[0-9]{{2}})",
+    rf"0[1-9](?P<sep>{_FR_PHONE_SEP}?)[0-9]{{2}}(?:(?P=sep)[0-9]{{2}}){{3}}(?![0-9])(?!(?P=sep)[0-9]{{2}})",
+    re.ASCII,
+)
+# 0X then two groups of four ("06 1234 5678"), with a separator: without one it is the pattern above.
+_FR_PHONE_FOURS = re.compile(
+    rf"0[1-9](?P<sep>{_PHONE_SEP})[0-9]{{4}}(?P=sep)[0-9]{{4}}(?![0-9])(?!(?P=sep)[0-9])",
     re.ASCII,
 )
 # "+" or "00", the country code, then digit groups with optional parenthesised groups: "+1 (415) 555-0132",
 # "+33 (0)6 12 34 56 78". How many digits are kept is decided by _international_phone_end.
+# The country code may be bracketed: "(+33) 6 12 34 56 78".
 _INTL_PHONE = re.compile(
-    rf"(?:\+|00)[1-9][0-9]*(?:{_PHONE_SEP}?\([0-9]{{1,4}}\){_PHONE_SEP}?[0-9]+|{_PHONE_SEP}[0-9]+)*",
+    rf"(?:\+|00|\(\+(?=[1-9][0-9]{{0,2}}\))|\(00(?=[1-9][0-9]{{0,2}}\)))[1-9][0-9]*\)?(?:{_PHONE_SEP}?\([0-9]{{1,4}}\){_PHONE_SEP}?[0-9]+|{_PHONE_SEP}[0-9]+)*",
     re.ASCII,
 )
 _PHONE_GROUP = re.compile(r"\([0-9]+\)|[0-9]+")
@@ -155,6 +176,9 @@ def _find_emails(text: str) -> Iterator[_Span]:
     if "@" in text:
         for match in _EMAIL.finditer(text):
             yield match.start(), match.end(), True
+    if _OBFUSCATION.search(text) is not None:
+        for match in _OBFUSCATED_EMAIL.finditer(text):
+            yield match.start(), match.end(), True
 
 
 def _is_amount(groups: list[re.Match[str]]) -> bool:
@@ -165,7 +189,9 @@ def _is_amount(groups: list[re.Match[str]]) -> bool:
 
 def _international_phone_end(text: str, match: re.Match[str]) -> int | None:
     """Return where the phone number in an international candidate ends, or None when it is not one."""
-    prefix = 1 if text[match.start()] == "+" else 2
+    opening = text[match.start()] == "("
+    plus = text[match.start() + opening] == "+"
+    prefix = opening + (1 if plus else 2)
     body = match.group()[prefix:]
     groups = list(_PHONE_GROUP.finditer(body))
     # Longest first, cutting only after a plain digit group: "+44 20 7946 0958 2 fois" keeps "+44 20 7946 0958".
@@ -183,20 +209,22 @@ def _international_phone_end(text: str, match: re.Match[str]) -> int | None:
             valid = len(national) == 9 or (len(national) == 10 and national[0] == "0")
         else:
             # "0012345678" is an order number more often than a dialled international call.
-            valid = 8 <= len(digits) <= 15 and (prefix == 1 or count > 1) and not _is_amount(groups[:count])
+            valid = 8 <= len(digits) <= 15 and (plus or count > 1) and not _is_amount(groups[:count])
         if valid and not _AMOUNT_UNIT.match(text, end):
             return end
     return None
 
 
 def _find_phones(text: str) -> Iterator[_Span]:
-    for match in _FR_PHONE.finditer(text):
-        if not _glued(text, match.start()):
-            yield match.start(), match.end(), True
+    # International first: "(+33) 06 12 34 56 78" is one number, not a code before a French one.
     for match in _INTL_PHONE.finditer(text):
         end = None if _glued(text, match.start()) else _international_phone_end(text, match)
         if end is not None:
             yield match.start(), end, True
+    for pattern in (_FR_PHONE, _FR_PHONE_FOURS):
+        for match in pattern.finditer(text):
+            if not _glued(text, match.start()):
+                yield match.start(), match.end(), True
 
 
 # Order of precedence on overlaps: a checksum beats a pattern, so a Luhn-valid run inside an IBAN is the
@@ -231,7 +259,7 @@ class PiiMasker:
     def find(self, text: str) -> list[PiiMatch]:
         """Return the personal data in `text`: non-overlapping matches sorted by start."""
         # Every kind needs a digit or an "@": most feedback texts stop here.
-        if "@" not in text and _ANY_DIGIT.search(text) is None:
+        if "@" not in text and _ANY_DIGIT.search(text) is None and _OBFUSCATION.search(text) is None:
             return []
         claimed: list[tuple[int, int, str, bool]] = []
         for kind, detect in self._detectors:

@@ -30,6 +30,12 @@ def masker() -> PiiMasker:
         ("CONTACT: Jean.Dupont@Example.COM, merci", "CONTACT: [email], merci"),
         ("écrire à andré.lefèvre@exemple.fr", "écrire à [email]"),
         ("Merci...jean@exemple.fr", "Merci...[email]"),
+        ("écrivez à jean [at] gmail [dot] com svp", "écrivez à [email] svp"),
+        ("écrivez à jean(at)gmail.com svp", "écrivez à [email] svp"),
+        ("écrivez à jean.dupont (at) mail [dot] hexa-assur [dot] fr.", "écrivez à [email]."),
+        ("écrivez à jean@gmail[dot]com svp", "écrivez à [email] svp"),
+        ("écrivez à JEAN [AT] GMAIL [DOT] COM svp", "écrivez à [email] svp"),
+        ("écrivez à jean [arobase] free [point] fr svp", "écrivez à [email] svp"),
     ],
 )
 def test_emails_are_masked(masker: PiiMasker, text: str, expected: str) -> None:
@@ -64,6 +70,13 @@ def test_emails_are_masked(masker: PiiMasker, text: str, expected: str) -> None:
         "+49 30 1234567",
         "+32 470 12 34 56",
         "0044 20 7946 0958",
+        "06/12/34/56/78",
+        "06 1234 5678",
+        "06.1234.5678",
+        "(+33) 6 12 34 56 78",
+        "(+33) 06 12 34 56 78",
+        "(0033) 6 12 34 56 78",
+        "(+44) 20 7946 0958",
     ],
 )
 def test_phone_numbers_are_masked_in_every_common_writing(masker: PiiMasker, number: str) -> None:
@@ -93,6 +106,8 @@ def test_phone_numbers_end_where_the_number_ends(masker: PiiMasker, text: str, e
         "GB82 WEST 1234 5698 7654 32",
         "BE68 5390 0754 7034",
         "fr76 3000 6000 0112 3456 7890 189",
+        "FR76-3000-6000-0112-3456-7890-189",
+        "DE89-3704-0044-0532-0130-00",
     ],
 )
 def test_ibans_are_masked(masker: PiiMasker, iban: str) -> None:
@@ -108,6 +123,8 @@ def test_ibans_are_masked(masker: PiiMasker, iban: str) -> None:
         "5555 5555 5555 4444",
         "378282246310005",
         "3782 822463 10005",
+        "4111.1111.1111.1111",
+        "5555.5555.5555.4444",
     ],
 )
 def test_card_numbers_are_masked(masker: PiiMasker, card: str) -> None:
@@ -132,6 +149,15 @@ def test_an_expiry_date_after_a_card_number_stays(masker: PiiMasker) -> None:
         "06 12 34 56 78 90 est une référence",
         "Merci @HexaAssur, afterwork 5@7 !",
         "0000 0000 0000 0000",
+        "Le 06/12/2026 à 06:12, rappel le 06/12/26 puis du 06/12 au 12/12/2025",
+        "Les 01/02/03 et 04/05/06, ticket 2026/06/12/34",
+        "Vers 06.12, 14.30 ou 14h30, puis 06:12:34",
+        "Total 1.234.567,89 € soit 4111.11 € et 1.234.567.890.123 points",
+        "Commande 0612 3456 7890, réf 06-1234-56789, sinistre 0612345678901",
+        "ISBN 978-2-07-036822-8, version 4.1.1.1.1",
+        "Hausse (+3,5 %) puis (+12 345 678 €)",
+        "Rendez-vous (at) 14h. Merci (at) vous [dot]",
+        "carte 4111.1111.1111.1112 refusée",
     ],
 )
 def test_numbers_that_are_not_personal_data_are_left_unchanged(masker: PiiMasker, text: str) -> None:
