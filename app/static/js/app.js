@@ -75,7 +75,17 @@ const VIEWS = [
       return views.kpiCards(kpis, curve);
     },
   },
-  { id: "alerts", deps: ["alerts"], el: "#alerts", render: ([alerts]) => views.alertList(alerts) },
+  {
+    id: "alerts",
+    deps: ["alerts"],
+    el: "#alerts",
+    render: ([alerts]) => {
+      const count = views.alertCount(alerts);
+      $("#alerts-count").hidden = count === 0;
+      $("#alerts-count").textContent = String(count);
+      return views.alertList(alerts);
+    },
+  },
   {
     id: "curve",
     deps: ["curve"],
@@ -243,8 +253,9 @@ function paintLive() {
     text || (state.updatedAt ? `${t("live")} · ${t("updated", { time: i18n.time(state.updatedAt) })}` : t("live"));
 }
 
+/** The "No feedback yet" card: shown for an empty workspace, gone as soon as an upload starts. */
 function showEmpty(empty) {
-  $("#empty").hidden = !empty;
+  $("#empty").hidden = !empty || uploader.active;
   if (empty && !uploader.active) toggleImport(true);
 }
 
@@ -392,8 +403,12 @@ const openDrill = (stage, touchpoint = null) => drill.open(stage, touchpoint);
 const uploader = new Uploader(api, {
   form: $("#upload-form"),
   panel: $("#upload-status"),
+  onStart: () => {
+    $("#empty").hidden = true;
+  },
   onAnalysed: () => refresh(),
-  onFinished: () => {
+  onFinished: (job) => {
+    if (!job) showEmpty(state.data.kpis?.overall.feedback === 0 && !filtered()); // refused or cancelled
     refresh();
     loadFacets();
   },

@@ -1,10 +1,14 @@
-// CSV upload from the page: POST /v1/uploads, then poll the job for its progress, counts and rejected rows.
+// CSV upload from the page: POST /v1/uploads (with a column mapping the user picks when the server recognises no
+// text column), then poll the job for its progress, counts and rejected rows.
 
 import { h } from "./dom.js";
 import { num, percent, t } from "./i18n.js";
+import { askMapping } from "./mapping.js";
 
 const POLL_MS = 600;
 const COUNTS = ["rows_read", "rows_stored", "rows_duplicate", "rows_failed", "rows_analysed"];
+// Refusals the user can fix by naming the columns (nlp/readers.py, app/uploads/mapping.py).
+const MAPPABLE = new Set(["missing_text_column", "missing_column"]);
 const COUNT_LABELS = {
   rows_read: "count_read",
   rows_stored: "count_stored",
@@ -13,12 +17,24 @@ const COUNT_LABELS = {
   rows_analysed: "count_analysed",
 };
 
+/** Where the job is, in words: reading the file, then analysing the stored rows. */
+function progressText(job) {
+  if (job.status === "queued") return t("upload_queued");
+  if (job.status === "failed") return "";
+  if (job.rows_stored === 0 && job.status !== "done") return t("progress_reading", { r: num(job.rows_read) });
+  return t("progress_analysing", { a: num(job.rows_analysed), s: num(job.rows_stored) });
+}
+
 export class Uploader {
-  /** `onAnalysed(job)`: more rows analysed (the map should refresh); `onFinished(job)`: done or failed. */
-  constructor(api, { form, panel, onAnalysed, onFinished }) {
+  /**
+   * `onStart()`: a file is being sent; `onAnalysed(job)`: more rows analysed (the map should refresh);
+   * `onFinished(job)`: done or failed (null: refused or cancelled before any job).
+   */
+  constructor(api, { form, panel, onStart = () => {}, onAnalysed, onFinished }) {
     this.api = api;
     this.form = form;
     this.panel = panel;
+    this.onStart = onStart;
     this.onAnalysed = onAnalysed;
     this.onFinished = onFinished;
     this.job = null;
@@ -37,20 +53,44 @@ export class Uploader {
     }
     this.active = true;
     this.job = null;
+    this.onStart();
     this.build();
     this.setMessage(t("upload_sending"));
     this.setProgress(0);
     const button = this.form.querySelector("button[type=submit]");
     button.disabled = true;
     try {
-      const job = await this.api.upload(file, { kind: this.form.querySelector("select[name=kind]").value });
-      await this.follow(job);
+      const job = await this.send(file, { kind: this.form.querySelector("select[name=kind]").value });
+      if (job) await this.follow(job);
+      else this.stop(t("mapping_cancelled"));
     } catch (error) {
-      this.active = false;
-      if (error.status !== 401) this.setMessage(t("upload_refused", { e: error.detail || error.message }), "error");
+      this.stop(error.status === 401 ? null : t("upload_refused", { e: error.detail || error.message }));
     } finally {
       button.disabled = false;
     }
+  }
+
+  /** POST the file; when no text column is recognised, ask the user for the columns and send it again. */
+  async send(file, fields) {
+    let mapping = null;
+    for (;;) {
+      try {
+        return await this.api.upload(file, mapping ? { ...fields, mapping: JSON.stringify(mapping) } : fields);
+      } catch (error) {
+        if (!MAPPABLE.has(error.code)) throw error;
+        this.setMessage(t("mapping_needed"));
+        const reason = error.code === "missing_text_column" ? t("mapping_no_text") : error.detail;
+        mapping = await askMapping(file, reason);
+        if (!mapping) return null;
+        this.setMessage(t("upload_sending"));
+      }
+    }
+  }
+
+  stop(message) {
+    this.active = false;
+    if (message) this.setMessage(message, "error");
+    this.onFinished(null);
   }
 
   async follow(job) {
@@ -85,12 +125,15 @@ export class Uploader {
       this.bar,
     );
     this.percent = h("span", { class: "progress-value" }, "");
+    this.detail = h("p", { class: "progress-detail panel-hint" }, "");
+    this.shown = 0;
     this.counts = h("dl", { class: "counts" });
     this.errors = h("div", { class: "upload-errors" });
     this.errorsShown = -1;
     this.panel.replaceChildren(
       this.message,
       h("div", { class: "progress-row" }, this.progress, this.percent),
+      this.detail,
       this.counts,
       this.errors,
     );
@@ -113,7 +156,10 @@ export class Uploader {
     this.job = job;
     this.panel.dataset.status = job.status;
     this.panel.dataset.uploadId = job.id;
-    this.setProgress(job.progress);
+    // Never backwards: the bar follows the server's progress (rows read, then rows analysed) as it only grows.
+    this.shown = job.status === "done" ? 1 : Math.max(this.shown, job.progress);
+    this.setProgress(this.shown);
+    this.detail.textContent = progressText(job);
     const messages = { queued: t("upload_queued"), running: t("upload_running"), done: t("upload_done") };
     if (job.status === "failed") this.setMessage(t("upload_failed", { e: job.error || job.status }), "error");
     else

@@ -62,57 +62,103 @@ export function kpiCards(kpis, curve) {
   ];
 }
 
+const SHOWN_ALERTS = 5;
+
 function alertValue(metric, value) {
   return metric === "irritant_share" ? percent(value) : decimal(value, 1);
 }
 
-/** The alerts of the week, strongest first, each with its numbers. */
-export function alertList(data) {
-  if (!data.as_of) return [notice("empty", t("alerts_none"))];
+/** A change in the metric's unit: percentage points for a share, mentions for a volume. */
+function alertDelta(metric, delta) {
+  return metric === "irritant_share"
+    ? t("points", { n: decimal(delta * 100, 0, true) })
+    : t("mentions_delta", { n: decimal(delta, 1, true) });
+}
+
+function alertNumbers(alert) {
+  const value = alertValue(alert.metric, alert.value);
+  const baseline = alertValue(alert.metric, alert.baseline_mean);
+  const n = num(alert.mentions);
+  if (alert.q_value === undefined) return t("alert_numbers", { value, baseline, n, z: decimal(alert.z, 2, true) });
+  const q = alert.q_value < 0.001 ? "< 0.001" : `= ${num(alert.q_value, 3)}`;
+  const delta = alertDelta(alert.metric, alert.delta ?? alert.value - alert.baseline_mean);
+  return t("alert_numbers_q", { value, baseline, delta, n, q });
+}
+
+function alertItem(alert) {
+  const bad = alert.metric === "irritant_share" && alert.direction === "up";
+  return h(
+    "li",
+    {
+      class: `alert ${bad ? "alert-bad" : "alert-info"}`,
+      "data-id": alert.id,
+      "data-metric": alert.metric,
+      "data-z": alert.z,
+    },
+    h("span", { class: "alert-arrow", "aria-hidden": "true" }, alert.direction === "up" ? "▲" : "▼"),
+    h(
+      "div",
+      {},
+      h(
+        "strong",
+        {},
+        t("alert_text", {
+          label: alert.label,
+          dimension: t(`dimension_${alert.dimension}`),
+          metric: t(`metric_${alert.metric}`),
+          direction: t(`dir_${alert.direction}`),
+        }),
+      ),
+      h("div", { class: "alert-numbers" }, alertNumbers(alert)),
+    ),
+  );
+}
+
+/** How many alerts the answer found (the API may cap the list it sends: `total` counts them all). */
+export function alertCount(data) {
+  return data.total ?? data.alerts.length;
+}
+
+/** Why there is no alert yet: too little history (the API says how much is needed), or no data at all. */
+function noAlertReason(data) {
+  if (data.status === "insufficient_history") {
+    const parts = [t("alerts_history", { n: num(data.weeks_needed), k: num(data.weeks_with_data ?? 0) })];
+    if (data.mentions_needed && (data.baseline_mentions ?? 0) < data.mentions_needed)
+      parts.push(t("alerts_history_mentions", { m: num(data.mentions_needed), k: num(data.baseline_mentions ?? 0) }));
+    return notice("history", parts.join(" "));
+  }
+  if (!data.as_of || data.status === "no_data") return notice("empty", t("alerts_no_data"));
+  return null;
+}
+
+/** The alerts of the week, strongest first: the first few listed, the others folded; or why there is none. */
+export function alertList(data, { shown = SHOWN_ALERTS } = {}) {
+  const reason = noAlertReason(data);
+  if (reason) return [reason];
   const week = h(
     "p",
     { class: "panel-hint" },
     t("alerts_week", { from: date(data.week.from), to: date(data.week.to), weeks: data.baseline.weeks }),
   );
   if (!data.alerts.length) return [week, notice("ok", t("alerts_none"))];
-  const items = data.alerts.map((alert) => {
-    const bad = alert.metric === "irritant_share" && alert.direction === "up";
-    return h(
-      "li",
-      {
-        class: `alert ${bad ? "alert-bad" : "alert-info"}`,
-        "data-id": alert.id,
-        "data-metric": alert.metric,
-        "data-z": alert.z,
-      },
-      h("span", { class: "alert-arrow", "aria-hidden": "true" }, alert.direction === "up" ? "▲" : "▼"),
-      h(
-        "div",
-        {},
-        h(
-          "strong",
-          {},
-          t("alert_text", {
-            label: alert.label,
-            dimension: t(`dimension_${alert.dimension}`),
-            metric: t(`metric_${alert.metric}`),
-            direction: t(`dir_${alert.direction}`),
-          }),
-        ),
-        h(
-          "div",
-          { class: "alert-numbers" },
-          t("alert_numbers", {
-            value: alertValue(alert.metric, alert.value),
-            baseline: alertValue(alert.metric, alert.baseline_mean),
-            z: decimal(alert.z, 2, true),
-            n: num(alert.mentions),
-          }),
-        ),
-      ),
-    );
-  });
-  return [week, h("ul", { class: "alerts" }, items)];
+  const items = data.alerts.map(alertItem);
+  const more = items.slice(shown);
+  const hidden = alertCount(data) - data.alerts.length;
+  return [
+    week,
+    h("ul", { class: "alerts" }, items.slice(0, shown)),
+    more.length
+      ? h(
+          "details",
+          { class: "more-alerts" },
+          h("summary", {}, t("alerts_more", { n: more.length })),
+          h("ul", { class: "alerts" }, more),
+        )
+      : null,
+    hidden > 0
+      ? h("p", { class: "panel-hint" }, t("alerts_capped", { n: num(data.alerts.length), total: num(alertCount(data)) }))
+      : null,
+  ].filter(Boolean);
 }
 
 function chip(value) {
@@ -157,11 +203,12 @@ export function stageTable(curve, kpis) {
       t("row_change"),
       (st) => {
         const c = st.change;
-        if (!c || c.mean_sentiment === null) return DASH;
+        const delta = c ? (c.mean_sentiment_delta ?? c.mean_sentiment) : null; // named as a delta since issue 12
+        if (delta === null || delta === undefined) return DASH;
         return h(
           "span",
           { class: c.significant ? "change significant" : "change" },
-          sentiment(c.mean_sentiment),
+          sentiment(delta),
           h("small", {}, ` (${c.significant ? t("significant") : t("not_significant")})`),
         );
       },
