@@ -35,6 +35,24 @@ export function textOn(colour) {
   return luminance > 0.3 ? INK : "#ffffff";
 }
 
+const GLYPH = 0.6; // a generous mean glyph width of the system sans-serif, in font sizes (bold, accented)
+const MIN_LABEL_SIZE = 8.5;
+
+/**
+ * A stage name fitted to its column: the largest font size (from `size` down to 8.5) at which its longest word fits,
+ * wrapped on as many lines as it needs. Nothing is cut: "Réception / mise en service" keeps its last word.
+ */
+export function fitLabel(text, width, size) {
+  const words = String(text).split(/\s+/).filter(Boolean);
+  const longest = Math.max(1, ...words.map((word) => word.length));
+  const fitted = Math.max(MIN_LABEL_SIZE, Math.min(size, width / (longest * GLYPH)));
+  return {
+    size: Math.round(fitted * 10) / 10,
+    step: Math.round(fitted * 1.2),
+    lines: wrap(text, Math.max(1, Math.floor(width / (fitted * GLYPH)))),
+  };
+}
+
 function columns(width, left, n) {
   const w = (width - left - 16) / Math.max(n, 1);
   return (i) => ({ x: left + i * w, w, cx: left + i * w + w / 2 });
@@ -87,7 +105,11 @@ export function curveSvg(curve, { width = 1120, left = 160, plotH = 170, selecte
   const col = columns(width, left, stages.length);
   const top = 46;
   const bottom = top + plotH;
-  const barsTop = bottom + 86;
+  const small = col(0).w < 100;
+  const names = stages.map((stage) => fitLabel(stage.label, col(0).w - 8, small ? 10.5 : 12));
+  const namesH = Math.max(...names.map((name) => (name.lines.length - 1) * name.step), 14);
+  const mentionsY = bottom + 44 + namesH; // two lines of 12 px: 58 below the plot, as before
+  const barsTop = mentionsY + 28;
   const barsH = 64;
   const height = barsTop + barsH + 10;
   const bound = yScale(stages);
@@ -158,7 +180,7 @@ export function curveSvg(curve, { width = 1120, left = 160, plotH = 170, selecte
   }
   axis.append(
     ...lines(8, top + plotH / 2 - 6, wrap(t("axis_sentiment"), 12), { fill: MUTED, "font-weight": 600 }),
-    ...lines(8, bottom + 58, wrap(t("axis_volume"), 12), { fill: MUTED, "font-weight": 600 }),
+    ...lines(8, mentionsY, wrap(t("axis_volume"), 12), { fill: MUTED, "font-weight": 600 }),
     ...lines(8, barsTop + barsH / 2 - 4, wrap(t("axis_shares"), 13), { fill: MUTED, "font-weight": 600 }),
     s("line", { x1: left, x2: width - 16, y1: barsTop + barsH, y2: barsTop + barsH, stroke: "#9aa3af" }),
   );
@@ -197,28 +219,32 @@ export function curveSvg(curve, { width = 1120, left = 160, plotH = 170, selecte
         fill: selected === stage.stage ? "#e8ebfb" : "transparent",
       }),
     );
-    const small = w < 100;
+    const name = names[i];
     group.append(
-      ...lines(cx, bottom + 20, wrap(stage.label, Math.max(8, Math.floor(w / (small ? 6.2 : 7.2)))).slice(0, 2), {
-        "text-anchor": "middle",
-        "font-weight": 600,
-        "font-size": small ? 10.5 : 12,
-      }),
+      ...lines(
+        cx,
+        bottom + 20,
+        name.lines,
+        { class: "stage-label", "text-anchor": "middle", "font-weight": 600, "font-size": name.size },
+        name.step,
+      ),
     );
     group.append(
-      label(cx, bottom + 58, stage.mentions ? mentions(stage.mentions) : t("no_mentions"), {
+      label(cx, mentionsY, stage.mentions ? mentions(stage.mentions) : t("no_mentions"), {
         class: "curve-mentions",
         "data-stage": stage.stage,
         "data-mentions": stage.mentions,
         "text-anchor": "middle",
         fill: MUTED,
-        "font-size": 11,
+        "font-size": small ? 10 : 11,
       }),
     );
     const barW = Math.min(24, w * 0.24);
-    for (const [share, colour, dx, kind] of [
-      [stage.irritant_share, IRRITANT, -barW - 3, "irritant"],
-      [stage.delight_share, DELIGHT, 3, "delight"],
+    // Each value label grows away from the middle (the irritant's to the left, the delight's to the right): two
+    // wide labels ("50 %" in French) side by side never overlap, whatever the column width.
+    for (const [share, colour, dx, kind, anchor, tx] of [
+      [stage.irritant_share, IRRITANT, -barW - 3, "irritant", "end", cx - 1],
+      [stage.delight_share, DELIGHT, 3, "delight", "start", cx + 1],
     ]) {
       if (share === null) continue;
       const bh = Math.max(share * barsH, share > 0 ? 1.5 : 0);
@@ -233,9 +259,10 @@ export function curveSvg(curve, { width = 1120, left = 160, plotH = 170, selecte
           fill: colour,
           rx: 2,
         }),
-        label(cx + dx + barW / 2, barsTop + barsH - bh - 4, percent(share), {
-          "text-anchor": "middle",
-          "font-size": 10.5,
+        label(tx, barsTop + barsH - bh - 4, percent(share), {
+          class: `share-value share-value-${kind}`,
+          "text-anchor": anchor,
+          "font-size": small ? 10 : 10.5,
           fill: colour === IRRITANT ? "#9a3412" : "#115e59",
           "font-weight": 600,
         }),
@@ -330,14 +357,73 @@ export function curveSvg(curve, { width = 1120, left = 160, plotH = 170, selecte
   return root;
 }
 
-/** The stage x touchpoint heat map: one cell per (stage, touchpoint) with mentions. */
+const BACKGROUND = [247, 248, 250];
+const FAINTEST = 0.25; // opacity of a cell with (almost) no evidence; full colour as strength reaches 1
+
+/** A cell's evidence, 0..1: the API's `strength`, or mentions / (mentions + 5) from an older server. */
+export function cellStrength(cell) {
+  return cell.strength ?? cell.mentions / (cell.mentions + 5);
+}
+
+/** `colour` (an rgb() string) drawn at `opacity` over the empty cell's background. */
+function over(colour, opacity) {
+  const rgb = (colour.match(/\d+/g) || []).map(Number);
+  return `rgb(${rgb.map((c, i) => Math.round(BACKGROUND[i] + (c - BACKGROUND[i]) * opacity)).join(",")})`;
+}
+
+const shareSwatch = (x, y, fill) => s("rect", { x, y: y - 1, width: 18, height: 3, fill });
+
+/** What a cell holds under its numbers: irritant share (left, orange), delight share (right, teal), as a split bar. */
+function cellShares(cell, x, y, w) {
+  const group = s("g", { class: "cell-shares" });
+  if (cell.irritant_share === null || cell.irritant_share === undefined) return group;
+  const inner = w - 12;
+  group.append(
+    s("rect", { x: x + 6, y, width: inner, height: 15, rx: 3, fill: "#ffffff", "fill-opacity": 0.92 }),
+    s("rect", { x: x + 6, y: y + 13, width: inner * cell.irritant_share, height: 2, fill: IRRITANT }),
+    s("rect", {
+      x: x + 6 + inner * (1 - cell.delight_share),
+      y: y + 13,
+      width: inner * cell.delight_share,
+      height: 2,
+      fill: DELIGHT,
+    }),
+  );
+  if (w >= 70) {
+    group.append(
+      label(x + 10, y + 10.5, percent(cell.irritant_share), {
+        class: "cell-irritant",
+        "data-share": cell.irritant_share,
+        "font-size": 10,
+        "font-weight": 700,
+        fill: "#9a3412",
+      }),
+      label(x + w - 10, y + 10.5, percent(cell.delight_share), {
+        class: "cell-delight",
+        "data-share": cell.delight_share,
+        "text-anchor": "end",
+        "font-size": 10,
+        "font-weight": 700,
+        fill: "#115e59",
+      }),
+    );
+  }
+  return group;
+}
+
+/**
+ * The stage x touchpoint heat map: one cell per (stage, touchpoint) with mentions. A cell's colour is its mean
+ * sentiment, drawn fainter the less evidence it has; under its numbers, its irritant and delight shares (a cell
+ * that holds both the first irritant and the first delight says so, however pale its mean).
+ */
 export function heatmapSvg(matrix, { width = 1120, left = 160, selected = null, onSelect = null } = {}) {
   const stages = matrix.stages;
   const col = columns(width, left, stages.length);
   const used = new Set(matrix.cells.map((c) => c.touchpoint));
   const rows = matrix.touchpoints.filter((tp) => used.has(tp.touchpoint));
-  const head = 46;
-  const rowH = 44;
+  const names = stages.map((stage) => fitLabel(stage.label, col(0).w - 8, 12));
+  const head = 32 + Math.max(...names.map((name) => (name.lines.length - 1) * name.step), 14);
+  const rowH = 60;
   const height = head + rows.length * rowH + 56;
   const root = s("svg", {
     class: "chart heatmap",
@@ -349,12 +435,16 @@ export function heatmapSvg(matrix, { width = 1120, left = 160, selected = null, 
     "font-family": FONT,
   });
   stages.forEach((stage, i) => {
-    const { cx, w } = col(i);
+    const { cx } = col(i);
+    const name = names[i];
     root.append(
-      ...lines(cx, 16, wrap(stage.label, Math.max(8, Math.floor(w / 7.2))).slice(0, 2), {
-        "text-anchor": "middle",
-        "font-weight": 600,
-      }),
+      ...lines(
+        cx,
+        16,
+        name.lines,
+        { class: "stage-label", "text-anchor": "middle", "font-weight": 600, "font-size": name.size },
+        name.step,
+      ),
     );
   });
   const rowIndex = new Map(rows.map((tp, i) => [tp.touchpoint, i]));
@@ -373,8 +463,10 @@ export function heatmapSvg(matrix, { width = 1120, left = 160, selected = null, 
     if (!stageIndex.has(cell.stage) || !rowIndex.has(cell.touchpoint)) continue;
     const { x, w, cx } = col(stageIndex.get(cell.stage));
     const yy = head + rowIndex.get(cell.touchpoint) * rowH;
-    const fill = sentimentColour(cell.mean_sentiment);
-    const ink = textOn(fill);
+    const strength = cellStrength(cell);
+    const opacity = FAINTEST + (1 - FAINTEST) * strength;
+    const colour = sentimentColour(cell.mean_sentiment);
+    const ink = textOn(over(colour, opacity));
     const isSelected = selected && selected.stage === cell.stage && selected.touchpoint === cell.touchpoint;
     const tpLabel = rows[rowIndex.get(cell.touchpoint)].label;
     cells.append(
@@ -386,6 +478,7 @@ export function heatmapSvg(matrix, { width = 1120, left = 160, selected = null, 
           "data-touchpoint": cell.touchpoint,
           "data-mentions": cell.mentions,
           "data-mean": cell.mean_sentiment,
+          "data-strength": strength,
           role: onSelect ? "button" : null,
           tabindex: onSelect ? 0 : null,
           "aria-label": t("cell_label", {
@@ -393,31 +486,36 @@ export function heatmapSvg(matrix, { width = 1120, left = 160, selected = null, 
             touchpoint: tpLabel,
             mean: sentiment(cell.mean_sentiment),
             n: num(cell.mentions),
+            irritants: percent(cell.irritant_share),
+            delights: percent(cell.delight_share),
           }),
         },
         s("rect", {
+          class: "cell-fill",
           x: x + 2,
           y: yy + 2,
           width: w - 4,
           height: rowH - 4,
           rx: 4,
-          fill,
+          fill: colour,
+          "fill-opacity": Math.round(opacity * 1000) / 1000,
           stroke: isSelected ? "#1e2a78" : cell.mentions < 5 ? "#7b8494" : "none",
           "stroke-width": isSelected ? 2.5 : 1.2,
           "stroke-dasharray": !isSelected && cell.mentions < 5 ? "4 3" : null,
         }),
-        label(cx, yy + 19, sentiment(cell.mean_sentiment), {
+        label(cx, yy + 18, sentiment(cell.mean_sentiment), {
           "text-anchor": "middle",
           "font-weight": 700,
           "font-size": 13,
           fill: ink,
         }),
-        label(cx, yy + 34, w > 90 ? mentions(cell.mentions) : num(cell.mentions), {
+        label(cx, yy + 32, w > 90 ? mentions(cell.mentions) : num(cell.mentions), {
           class: "cell-mentions",
           "text-anchor": "middle",
           "font-size": 11,
           fill: ink,
         }),
+        cellShares(cell, x, yy + 38, w),
       ),
     );
   }
@@ -450,6 +548,14 @@ export function heatmapSvg(matrix, { width = 1120, left = 160, selected = null, 
       "stroke-dasharray": "4 3",
     }),
     label(left + 460, ly + 4, t("heat_few"), { fill: MUTED, "font-size": 11 }),
+    legendItems(
+      [
+        { swatch: (x, yy) => shareSwatch(x, yy, IRRITANT), text: t("share_irritants") },
+        { swatch: (x, yy) => shareSwatch(x, yy, DELIGHT), text: t("share_delights") },
+      ],
+      left + 470 + t("heat_few").length * 6.4,
+      ly,
+    ),
   );
   if (onSelect) bindSelect(root, ".heat-cell", (node) => onSelect(node.dataset.stage, node.dataset.touchpoint));
   return root;
@@ -469,15 +575,17 @@ function bindSelect(root, selector, handler) {
   });
 }
 
-/** A small line of weekly counts (for a theme's 8-week trend). */
+/** A small line of a theme's weeks: its share of the week's mentions when the API gives it, else its count. */
 export function sparkline(weeks, colour) {
   const w = 84;
   const hgt = 22;
-  const max = Math.max(1, ...weeks.map((wk) => wk.mentions));
+  const value = (wk) => (wk.share === undefined ? wk.mentions : wk.share);
+  const max = Math.max(...weeks.map((wk) => value(wk) ?? 0)) || 1;
   const step = w / Math.max(weeks.length - 1, 1);
-  const points = weeks.map(
-    (wk, i) => `${(i * step).toFixed(1)},${(hgt - 2 - (wk.mentions / max) * (hgt - 4)).toFixed(1)}`,
-  );
+  const points = weeks
+    .map((wk, i) => [i, value(wk)])
+    .filter(([, v]) => v !== null) // a week without any mention in scope has no share
+    .map(([i, v]) => `${(i * step).toFixed(1)},${(hgt - 2 - (v / max) * (hgt - 4)).toFixed(1)}`);
   return s(
     "svg",
     { class: "sparkline", viewBox: `-2 0 ${w + 4} ${hgt}`, width: w + 4, height: hgt, "aria-hidden": "true" },

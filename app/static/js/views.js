@@ -2,7 +2,7 @@
 
 import { DELIGHT, IRRITANT, sentimentColour, sparkline } from "./charts.js";
 import { h, verbatim } from "./dom.js";
-import { DASH, date, decimal, emotion, num, percent, sentiment, t } from "./i18n.js";
+import { DASH, date, decimal, emotion, mentions as mentionsText, num, percent, sentiment, t } from "./i18n.js";
 
 /** A panel's message (empty, loading or error state). */
 export function notice(kind, text, ...extra) {
@@ -250,6 +250,28 @@ function themeVerbatim(v, polarity) {
   });
 }
 
+/** A catch-all theme split by its topics: each topic's label, mentions and most typical verbatim. */
+function subThemes(topics, polarity) {
+  return h(
+    "div",
+    { class: "sub-themes" },
+    h("p", { class: "theme-topics" }, h("span", { class: "label" }, t("theme_split"))),
+    h(
+      "ul",
+      {},
+      topics.map((topic) =>
+        h(
+          "li",
+          { class: "sub-theme", "data-topic": topic.id },
+          h("strong", {}, topic.label),
+          ` · ${mentionsText(topic.mentions)}`,
+          topic.verbatims?.[0]?.mention ? themeVerbatim(topic.verbatims[0], polarity) : null,
+        ),
+      ),
+    ),
+  );
+}
+
 /** Top irritants or delights: theme cards with figures, topics and verbatims (the mention highlighted). */
 export function themeList(data, polarity, onRead) {
   if (!data.themes.length) return [notice("empty", t(`themes_empty_${polarity}`))];
@@ -282,9 +304,13 @@ export function themeList(data, polarity, onRead) {
         t("theme_impact", { r: decimal(impact.rating, 2, true), n: decimal(impact.nps, 1, true) }),
         " · ",
         t("theme_trend", { d: t(`trend_${theme.trend.direction}`) }),
+        theme.trend.recent_share != null && theme.trend.previous_share != null
+          ? ` (${t("trend_shares", { a: percent(theme.trend.previous_share), b: percent(theme.trend.recent_share) })})`
+          : "",
         " ",
         sparkline(theme.trend.weeks, colour),
       ),
+      theme.sub_themes?.length ? subThemes(theme.sub_themes, polarity) : null,
       theme.topics?.length
         ? h(
             "p",
