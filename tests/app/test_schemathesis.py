@@ -86,6 +86,18 @@ def _operations(api_schema: Any) -> list[Any]:
     return [result.ok() for result in api_schema.get_all_operations()]
 
 
+def _drive(operation: Any, mode: GenerationMode, base: str, headers: dict[str, str]) -> None:
+    """Run Hypothesis over one operation's generated requests; raise on the first 5xx (shrunk to the simplest)."""
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck),
+              database=None)  # fmt: skip
+    def drive(case: Any) -> None:
+        case.call_and_validate(base_url=base, headers=headers, checks=[not_a_server_error], timeout=120)
+
+    drive()
+
+
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
 def test_no_server_error(api_schema: Any, live: dict[str, Any], mode: GenerationMode) -> None:
     """Whatever the generated request (valid by the schema, or deliberately not), no answer is a 5xx.
@@ -97,15 +109,8 @@ def test_no_server_error(api_schema: Any, live: dict[str, Any], mode: Generation
     assert len(operations) >= 15, [op.label for op in operations]
     for operation in operations:
         headers = live["admin"] if operation.path.startswith("/admin") else live["auth"]
-
-        @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck),
-                  database=None)  # fmt: skip
-        def drive(case: Any, headers: dict[str, str] = headers) -> None:
-            case.call_and_validate(base_url=live["base"], headers=headers, checks=[not_a_server_error], timeout=120)
-
         try:
-            drive()
+            _drive(operation, mode, live["base"], headers)
         except Unsatisfiable:
             continue  # nothing to make invalid in this operation (no parameters, no body)
         except Exception as error:  # noqa: BLE001 - every operation's failure is reported together below
