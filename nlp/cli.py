@@ -15,13 +15,33 @@ from tqdm import tqdm
 from nlp.errors import ParcoursError
 from nlp.readers import FeedbackRow, RowError, read_rows
 
+# markdown: help paragraphs are reflowed to the terminal's width (in "rich" mode a docstring's own line breaks stay)
 cli = typer.Typer(
-    help="Parcours: customer feedback to a customer-journey map.", no_args_is_help=True, add_completion=False
+    help="Parcours: customer feedback to a customer-journey map.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
 )
 
 
+def _version(shown: bool) -> None:
+    if shown:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("parcours")
+        except metadata.PackageNotFoundError:
+            version = "dev (not installed)"
+        typer.echo(f"parcours {version}")
+        raise typer.Exit()
+
+
 @cli.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
     """Parcours: customer feedback to a customer-journey map."""
 
 

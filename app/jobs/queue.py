@@ -2,8 +2,10 @@
 
 Work waits in its own table (feedback to analyse, uploads to read, topic models to compute); a worker claims
 rows with `lease()` (a status change and an expiry, so that a crashed worker's rows are claimed again once the
-lease has expired) and runs in a `Loop` thread that sleeps when idle until `wake()`. Which statuses each kind of
-job goes through is in `app.models` (FeedbackStatus, UploadStatus, TopicStatus); this module knows none of them.
+lease has expired) and runs in a `Loop` thread that sleeps when idle until `wake()`. The tables are the queue:
+a worker in another process (`parcours worker`) is never woken, it finds work by looking every idle interval.
+Which statuses each kind of job goes through is in `app.models` (FeedbackStatus, UploadStatus, TopicStatus);
+this module knows none of them.
 """
 
 from __future__ import annotations
@@ -48,12 +50,18 @@ class Loop:
         """Run the next step now rather than after the idle wait."""
         self._wake.set()
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop after the current step; wait for it up to `timeout` seconds."""
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Stop after the current step; wait for it up to `timeout` seconds. Return True if the thread ended."""
         self._stop.set()
         self._wake.set()
+        return self.join(timeout)
+
+    def join(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the thread to end; return True if it has (or never started)."""
         if self._thread is not None:
-            self._thread.join(timeout)
+            self._thread.join(max(timeout, 0.0))
+            return not self._thread.is_alive()
+        return True
 
     @property
     def stopping(self) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -248,29 +248,43 @@ class UploadWorker:
 
 
 class Workers:
-    """The service's background workers, started and stopped with it."""
+    """The background workers of one process (`parcours serve`, or `parcours worker` alone), started and stopped
+    with it. Any number of processes may run them against one database: work is claimed with leases, and a
+    worker that nobody wakes (its work was queued by another process) finds it within `idle_poll_seconds`."""
 
-    def __init__(self, engine: Engine, pipeline: Pipeline, settings: Settings, lock: threading.Lock) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        pipeline: Pipeline,
+        settings: Settings,
+        lock: threading.Lock,
+        kinds: Collection[JobKind] = tuple(JobKind),
+    ) -> None:
+        self.kinds = [kind for kind in JobKind if kind in kinds]
         self.analysis = AnalysisWorker(engine, pipeline, settings, lock)
         self.uploads = UploadWorker(engine, settings, on_stored=self.analysis.loop.wake)
         self.topics = TopicWorker(engine, pipeline, settings, lock)
 
     def start(self) -> None:
-        self.analysis.loop.start()
-        self.uploads.loop.start()
-        self.topics.loop.start()
+        for kind in self.kinds:
+            self.loops[kind].start()
 
     def wake(self, *kinds: JobKind) -> None:
         """Tell the workers of these kinds (default: analysis and uploads) that new work is waiting."""
-        loops = {
+        for kind in kinds or (JobKind.analysis, JobKind.uploads):
+            self.loops[kind].wake()
+
+    def stop(self, grace: float = 5.0) -> None:
+        """Stop within about `grace` seconds: a batch being analysed or a chunk being read is finished, a topic
+        computation still running then is given back to the queue (and abandoned: the threads are daemons)."""
+        deadline = time.monotonic() + grace
+        for loop in self.loops.values():
+            loop.stop(timeout=0)
+        self.uploads.loop.join(deadline - time.monotonic())
+        self.analysis.loop.join(deadline - time.monotonic())
+        self.topics.stop(deadline - time.monotonic())
+        self.loops = {
             JobKind.analysis: self.analysis.loop,
             JobKind.uploads: self.uploads.loop,
             JobKind.topics: self.topics.loop,
         }
-        for kind in kinds or (JobKind.analysis, JobKind.uploads):
-            loops[kind].wake()
-
-    def stop(self) -> None:
-        self.uploads.loop.stop()
-        self.analysis.loop.stop()
-        self.topics.loop.stop()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -126,43 +126,82 @@ def theme_topics(session: Session, workspace_id: int, polarity: str) -> dict[tup
 
 
 class TopicWorker:
-    """Compute queued topic models one at a time (the embedder is shared with analysis through `lock`)."""
+    """Compute queued topic models one at a time (the embedder is shared with analysis through `lock`).
+
+    A computation can run for tens of seconds (BERTopic's UMAP and HDBSCAN), and Python cannot interrupt it:
+    `stop()` waits a moment, then gives the job back to the queue (status queued, no lease) so that another
+    worker takes it at once, and leaves the thread behind (a daemon: it ends with the process). Whatever that
+    thread computes afterwards is dropped, because results are written only under the lease it was claimed with.
+    """
 
     def __init__(self, engine: Engine, pipeline: Pipeline, settings: Settings, lock: threading.Lock) -> None:
         self.engine, self.pipeline, self.settings, self.lock = engine, pipeline, settings, lock
         self.loop = Loop("parcours-topics", self.run_once, max(settings.idle_poll_seconds, 1.0))
+        self.current: tuple[int, datetime] | None = None  # the topic model being computed, with its lease
 
-    def claim(self) -> int | None:
-        """Lease the oldest queued topic model (or one whose computation died); return its id."""
+    def claim(self) -> tuple[int, datetime] | None:
+        """Lease the oldest queued topic model (or one whose computation died); return its id and lease."""
         now = utcnow()
+        until = now + timedelta(minutes=30)  # a killed computation is taken up again after this
         with session_scope(self.engine) as session:
             ids = lease(
                 session=session, table=TopicModel, waiting=TopicStatus.queued.value,
                 working=TopicStatus.computing.value, order_by=TopicModel.requested_at, limit=1,
-                until=now + timedelta(minutes=30), postgres=is_postgres(self.engine), started_at=now,
+                until=until, postgres=is_postgres(self.engine), started_at=now,
             )  # fmt: skip
-        return ids[0] if ids else None
+        return (ids[0], until) if ids else None
 
     def run_once(self) -> int:
-        model_id = self.claim()
-        if model_id is None:
+        claimed = self.claim()
+        if claimed is None:
             return 0
+        self.current = claimed
+        model_id, until = claimed
         try:
-            self.compute(model_id)
+            self.compute(model_id, until)
         except Exception as error:  # a failed slice is reported, the worker goes on
             logger.exception("topic model %s failed", model_id)
             with session_scope(self.engine) as session:
                 session.execute(
                     update(TopicModel)
-                    .where(TopicModel.id == model_id)
+                    .where(TopicModel.id == model_id, TopicModel.lease_until == until)
                     .values(
                         status=TopicStatus.failed.value, error=f"{type(error).__name__}: {error}", finished_at=utcnow()
                     )
                 )
+        finally:
+            self.current = None
         return 1
 
-    def compute(self, model_id: int) -> None:
-        """Fit the slice's topics on its most recent mentions and store them with their verbatims."""
+    def stop(self, timeout: float) -> None:
+        """Stop the loop; a computation not over within `timeout` seconds goes back to the queue."""
+        if not self.loop.stop(timeout):
+            self.release()
+
+    def release(self) -> None:
+        """Give the topic model being computed back to the queue (if this worker still holds its lease)."""
+        current = self.current
+        if current is None:
+            return
+        model_id, until = current
+        with session_scope(self.engine) as session:
+            released = session.execute(
+                update(TopicModel)
+                .where(
+                    TopicModel.id == model_id,
+                    TopicModel.status == TopicStatus.computing.value,
+                    TopicModel.lease_until == until,
+                )
+                .values(status=TopicStatus.queued.value, lease_until=None)
+            ).rowcount
+        if released:
+            logger.info("stopping: topic model %s given back to the queue", model_id)
+
+    def compute(self, model_id: int, lease: datetime) -> None:
+        """Fit the slice's topics on its most recent mentions and store them with their verbatims.
+
+        Between stages a stop gives the job back; the result is written only while `lease` is still held.
+        """
         with session_scope(self.engine) as session:
             model = session.get(TopicModel, model_id)
             assert model is not None
@@ -183,6 +222,9 @@ class TopicWorker:
         texts = [text[start:end] for _, _, start, end, _, text in rows]
         with self.lock:
             vectors = self.pipeline.embedder.encode(texts)
+        if self.loop.stopping:
+            self.release()
+            return
         result = TopicModeller(self.pipeline.embedder).fit(texts, previous, embeddings=vectors)
         topics = []
         for topic in result.topics:
@@ -210,9 +252,9 @@ class TopicWorker:
             "assignments": {str(rows[i][0]): t for i, t in enumerate(result.assignments)},
         }
         with session_scope(self.engine) as session:
-            session.execute(
+            written = session.execute(
                 update(TopicModel)
-                .where(TopicModel.id == model_id)
+                .where(TopicModel.id == model_id, TopicModel.lease_until == lease)  # not given back or taken over
                 .values(
                     status=TopicStatus.done.value,
                     result=stored,
@@ -221,5 +263,6 @@ class TopicWorker:
                     error=None,
                     lease_until=None,
                 )  # fmt: skip
-            )
-            bump_version(session=session, workspace_ids=[workspace.id])  # themes now carry these topics
+            ).rowcount
+            if written:
+                bump_version(session=session, workspace_ids=[workspace.id])  # themes now carry these topics
