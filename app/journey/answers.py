@@ -52,15 +52,21 @@ class Figures(BaseModel):
 
 
 class StageChange(BaseModel):
-    """How a stage moved against the previous period (deltas are now minus before)."""
+    """How a stage moved against the previous period: every `_delta` is now minus before, in the unit named."""
 
-    previous_mentions: int
-    previous_mean_sentiment: float | None
-    mentions: int
-    mean_sentiment: float | None
-    irritant_share: float | None
-    delight_share: float | None
-    net_sentiment: float | None
+    previous_mentions: int = Field(description="Mentions in the previous period.")
+    previous_mean_sentiment: float | None = Field(description="Mean sentiment in the previous period, -1..1.")
+    mentions_delta: int = Field(description="Mentions now minus mentions before (a count).")
+    mean_sentiment_delta: float | None = Field(description="Mean sentiment now minus before, on the -1..1 scale.")
+    irritant_share_delta_pts: float | None = Field(
+        description="Irritant share now minus before, in percentage points (100 x the difference of the shares)."
+    )
+    delight_share_delta_pts: float | None = Field(
+        description="Delight share now minus before, in percentage points (100 x the difference of the shares)."
+    )
+    net_sentiment_delta: float | None = Field(
+        description="Net sentiment now minus before, in points of the -100..100 net sentiment scale."
+    )
     p_value: float | None = Field(description="Welch t-test of the change in mean sentiment.")
     irritant_share_p_value: float | None = Field(description="Two-proportion z-test of the irritant share.")
     significant: bool = Field(description="p_value < 0.05.")
@@ -94,9 +100,9 @@ _STAGE = {
     "neutral_share": 0.1428, "net_sentiment": -47.6, "emotions": _EMOTIONS,
 }  # fmt: skip
 _CHANGE = {
-    "previous_mentions": 30, "previous_mean_sentiment": -0.2011, "mentions": 12, "mean_sentiment": -0.2202,
-    "irritant_share": 0.1667, "delight_share": -0.0428, "net_sentiment": -20.9, "p_value": 0.0213,
-    "irritant_share_p_value": 0.1544, "significant": True,
+    "previous_mentions": 30, "previous_mean_sentiment": -0.2011, "mentions_delta": 12,
+    "mean_sentiment_delta": -0.2202, "irritant_share_delta_pts": 16.67, "delight_share_delta_pts": -4.28,
+    "net_sentiment_delta": -20.9, "p_value": 0.0213, "irritant_share_p_value": 0.1544, "significant": True,
 }  # fmt: skip
 
 
@@ -145,10 +151,18 @@ class TouchpointLabel(BaseModel):
 
 
 class MatrixCell(Figures):
-    """A stage x touchpoint cell that has mentions."""
+    """A stage x touchpoint cell that has mentions: what it holds (both polarities) and how much evidence."""
 
     stage: str
     touchpoint: str
+    neutral_share: float | None
+    irritant: int = Field(description="Irritant mentions in the cell.")
+    delight: int = Field(description="Delight mentions in the cell.")
+    neutral: int = Field(description="Neutral mentions in the cell.")
+    strength: float = Field(
+        description="Evidence behind the cell, 0..1: mentions / (mentions + 5), half strength at 5 mentions "
+        "(draw a one-mention cell faint)."
+    )
 
 
 class MatrixAnswer(BaseModel):
@@ -158,7 +172,8 @@ class MatrixAnswer(BaseModel):
         "stages": [{"stage": "support", "label": "Support"}],
         "touchpoints": [{"touchpoint": "phone", "label": "Phone"}],
         "cells": [{"stage": "support", "touchpoint": "phone", "mentions": 18, "feedback": 17, "mean_sentiment": -0.61,
-                   "irritant_share": 0.8333, "delight_share": 0.0556, "net_sentiment": -77.8}],
+                   "irritant_share": 0.8333, "delight_share": 0.0556, "neutral_share": 0.1111, "net_sentiment": -77.8,
+                   "irritant": 15, "delight": 1, "neutral": 2, "strength": 0.7826}],
         "filters": {"kind": "review"},
     })  # fmt: skip
     stages: list[StageLabel]
@@ -214,39 +229,70 @@ class Alert(BaseModel):
     id: str
     label: str
     metric: Literal["volume", "irritant_share"]
-    value: float = Field(description="This week's value.")
-    baseline_mean: float
-    baseline_sd: float
-    z: float = Field(description="(value - baseline_mean) / the baseline's spread (floored).")
+    value: float = Field(description="This week's value: mentions (volume) or irritant share, 0..1.")
+    baseline_mean: float = Field(
+        description="Baseline: mean weekly mentions (volume) or the pooled irritant share of the baseline weeks."
+    )
+    baseline_sd: float = Field(
+        description="Spread: sd of the weekly counts (volume) or binomial standard error of the share this week."
+    )
+    delta: float = Field(description="value - baseline_mean, in the metric's unit.")
+    z: float = Field(description="Signed normal z equivalent to the test's two-sided p-value.")
+    p_value: float = Field(description="Two-sided p-value of the test, before correction.")
+    q_value: float = Field(description="Benjamini-Hochberg adjusted p-value over every stage and touchpoint test.")
+    test: Literal["fisher_exact", "poisson", "negative_binomial"] = Field(description="The test used.")
+    score: float = Field(description="Rank: |log2(value / baseline_mean)| x the z of q_value (effect x evidence).")
     direction: Literal["up", "down"]
     mentions: int = Field(description="Mentions this week.")
-    baseline_mentions: int
+    baseline_mentions: int = Field(description="Mentions in the baseline weeks.")
 
 
 class BaselineRange(DateRange):
-    weeks: int
+    weeks: int = Field(description="Whole baseline weeks on or after the workspace's first day with data.")
 
 
 class AlertsAnswer(BaseModel):
-    """The alerts, strongest first; only `as_of`, `alerts` and `filters` when there is no data."""
+    """The alerts, highest score first; `status` says whether alerts could be judged at all.
+
+    `no_data`: the workspace has no mentions (only `status`, `as_of`, `alerts`, `total` and `filters`).
+    `insufficient_history`: the baseline has fewer than `weeks_needed` weeks with data or `mentions_needed`
+    mentions; `message` says so and `alerts` is empty. `ok`: the tests ran.
+    """
 
     model_config = _example({
+        "status": "ok",
+        "message": None,
         "as_of": "2026-06-28",
         "week": {"from": "2026-06-22", "to": "2026-06-28"},
         "baseline": {"from": "2026-04-27", "to": "2026-06-21", "weeks": 8},
-        "threshold": 2.0,
+        "weeks_with_data": 8,
+        "weeks_needed": 4,
+        "baseline_mentions": 212,
+        "mentions_needed": 30,
+        "alpha": 0.05,
         "min_mentions": 5,
-        "alerts": [{"dimension": "stage", "id": "support", "label": "Support", "metric": "volume", "value": 12.0,
-                    "baseline_mean": 1.5, "baseline_sd": 0.7, "z": 8.57, "direction": "up", "mentions": 12,
-                    "baseline_mentions": 12}],
+        "alerts": [{"dimension": "stage", "id": "support", "label": "Support", "metric": "irritant_share",
+                    "value": 0.75, "baseline_mean": 0.2, "baseline_sd": 0.1033, "delta": 0.55, "z": 5.12,
+                    "p_value": 3.1e-07, "q_value": 4.9e-06, "test": "fisher_exact", "score": 8.16,
+                    "direction": "up", "mentions": 16, "baseline_mentions": 40}],
+        "total": 1,
         "filters": {},
     })  # fmt: skip
+    status: Literal["ok", "insufficient_history", "no_data"] = Field(description="Whether alerts were judged.")
+    message: str | None = Field(
+        default=None, description="Why there is no alert yet (insufficient_history), in the requested language."
+    )
     as_of: date | None = Field(description="Last day of 'this week' (null without data).")
     week: DateRange | None = None
     baseline: BaselineRange | None = None
-    threshold: float | None = None
+    weeks_with_data: int | None = Field(default=None, description="Baseline weeks with at least one mention.")
+    weeks_needed: int | None = Field(default=None, description="Weeks with data needed before alerts start.")
+    baseline_mentions: int | None = Field(default=None, description="Mentions in the baseline weeks.")
+    mentions_needed: int | None = Field(default=None, description="Baseline mentions needed before alerts start.")
+    alpha: float | None = Field(default=None, description="False discovery rate (Benjamini-Hochberg).")
     min_mentions: int | None = None
-    alerts: list[Alert]
+    alerts: list[Alert] = Field(description="At most `limit` alerts, highest score first.")
+    total: int = Field(description="Alerts found before the cap.")
     filters: Filters = FILTERS
 
 
@@ -262,15 +308,21 @@ class Impact(BaseModel):
 
 class WeekCount(BaseModel):
     week: date = Field(description="Monday of the week.")
-    mentions: int
+    mentions: int = Field(description="The theme's mentions that week.")
+    total_mentions: int = Field(description="Every mention in scope that week (all themes, all polarities).")
+    share: float | None = Field(description="mentions / total_mentions (null for a week without mentions).")
 
 
 class Trend(BaseModel):
-    """The theme's mentions over the last 8 weeks and the slope of a linear fit."""
+    """The theme's share of the mentions in scope over the last 8 weeks: `rising` or `falling` only when the
+    share of the last 4 weeks differs from the share of the 4 before (Fisher's exact test, p < 0.05)."""
 
     weeks: list[WeekCount]
-    slope: float
+    slope: float = Field(description="Least-squares slope of the weekly share, in share per week.")
     direction: Literal["rising", "falling", "stable"]
+    recent_share: float | None = Field(description="The theme's share of the mentions of the last 4 weeks.")
+    previous_share: float | None = Field(description="The theme's share of the mentions of the 4 weeks before.")
+    p_value: float | None = Field(description="Fisher's exact test of recent_share against previous_share.")
 
 
 class Span(BaseModel):
@@ -280,7 +332,7 @@ class Span(BaseModel):
 
 
 class Verbatim(BaseModel):
-    """One of the theme's strongest mentions: offsets into `text`."""
+    """One of the theme's most typical mentions (highest confidence x |sentiment|): offsets into `text`."""
 
     feedback_id: int
     text: str
@@ -293,6 +345,15 @@ class ThemeTopic(BaseModel):
     id: int
     label: str
     mentions: int
+
+
+class SubTheme(BaseModel):
+    """One topic of a catch-all theme, with its own mentions and verbatims."""
+
+    id: int = Field(description="Topic id (as in /v1/topics).")
+    label: str
+    mentions: int = Field(description="The theme's mentions in this topic.")
+    verbatims: list[Verbatim]
 
 
 class Theme(BaseModel):
@@ -312,6 +373,11 @@ class Theme(BaseModel):
     trend: Trend
     verbatims: list[Verbatim]
     topics: list[ThemeTopic] | None = Field(default=None, description="Its topics, from computed topic models.")
+    sub_themes: list[SubTheme] | None = Field(
+        default=None,
+        description="A catch-all theme (25% or more of its polarity's mentions) split by the computed topics of "
+        "its mentions, largest first; null when the theme is not a catch-all or has fewer than two topics.",
+    )
 
 
 class ThemesAnswer(BaseModel):
@@ -324,13 +390,16 @@ class ThemesAnswer(BaseModel):
             "stage": "support", "stage_label": "Support", "touchpoint": "phone", "touchpoint_label": "Phone",
             "mentions": 15, "feedback": 14, "share": 0.1167, "mean_sentiment": -0.71, "intensity": 0.71,
             "priority": 8.28, "impact": {"rating": 0.1832, "nps": 6.3},
-            "trend": {"weeks": [{"week": "2026-03-16", "mentions": 9}], "slope": 0.833, "direction": "rising"},
+            "trend": {"weeks": [{"week": "2026-03-16", "mentions": 9, "total_mentions": 60, "share": 0.15}],
+                      "slope": 0.0125, "direction": "rising", "recent_share": 0.15, "previous_share": 0.06,
+                      "p_value": 0.0121},
             "verbatims": [{
                 "feedback_id": 42, "text": "On hold for 45 minutes and then the call dropped.", "sentiment": -0.83,
                 "mention": {"start": 0, "end": 48, "text": "On hold for 45 minutes and then the call dropped"},
                 "evidence": [{"start": 36, "end": 48, "text": "call dropped", "weight": -0.62}],
             }],
             "topics": [{"id": 3, "label": "hold · call · minutes", "mentions": 8}],
+            "sub_themes": None,
         }],
         "filters": {},
     })  # fmt: skip
@@ -434,9 +503,7 @@ class DatabaseHealth(BaseModel):
     ok: bool
     revision: str | None = None
     head: str | None = None
-    pending_feedback: int | None = Field(default=None, description="Feedback waiting for or under analysis.")
-    uploads_in_progress: int | None = None
-    error: str | None = None
+    error: str | None = Field(default=None, description="The kind of error when unreachable (details are logged).")
 
 
 class ModelHealth(BaseModel):
@@ -448,12 +515,11 @@ class ModelHealth(BaseModel):
 
 
 class HealthAnswer(BaseModel):
-    """Service health (the same body with 503 when degraded)."""
+    """Service health (the same body with 503 when degraded); public, so it holds no figures (see GET /metrics)."""
 
     model_config = _example({
         "status": "ok",
-        "database": {"backend": "postgresql", "revision": "0007", "head": "0007", "pending_feedback": 0,
-                     "uploads_in_progress": 0, "ok": True},
+        "database": {"backend": "postgresql", "revision": "0007", "head": "0007", "ok": True},
         "model": {"name": "journey-v1", "embedder": "use-multilingual", "trained": "2026-02-14T10:02:11Z",
                   "taxonomy": "9f2c41d0", "libraries": {"scikit-learn": "1.5.2"}},
         "workers": True,

@@ -1,10 +1,8 @@
-"""The journey answers dashboards poll: emotion curve, stage x touchpoint matrix, KPIs and alerts."""
+"""The journey answers dashboards poll: emotion curve, stage x touchpoint matrix and KPIs (alerts: `alerts`)."""
 
 from __future__ import annotations
 
 import dataclasses
-import math
-import statistics
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,7 +10,7 @@ from sqlalchemy import case, distinct, func, select
 from sqlmodel import Session
 
 from app.core.errors import AppError
-from app.crud import FeedbackFilters
+from app.crud import FeedbackFilters, mention_rating, rating_on_five
 from app.journey.queries import _as_date, data_range, feedback_scope, grouped_stats, mention_conditions
 from app.journey.stats import MentionStats, change, nps
 from app.models import Feedback, MentionRow
@@ -20,6 +18,7 @@ from nlp.taxonomy import Taxonomy
 
 GRANULARITIES = ("day", "week", "month")
 MAX_PERIODS = 400
+STRENGTH_HALF = 5  # mentions at which a matrix cell is drawn at half strength
 
 
 def filters_echo(filters: FeedbackFilters) -> dict[str, Any]:
@@ -126,10 +125,16 @@ def curve(
     return {"granularity": granularity, "periods": periods, "filters": filters_echo(filters)}
 
 
+def strength(mentions: int) -> float:
+    """How much evidence a cell holds, 0..1: n / (n + STRENGTH_HALF) (half strength at STRENGTH_HALF mentions)."""
+    return round(mentions / (mentions + STRENGTH_HALF), 4)
+
+
 def matrix(
     session: Session, workspace_id: int, taxonomy: Taxonomy, filters: FeedbackFilters, language: str = "en"
 ) -> dict[str, Any]:
-    """The stage x touchpoint grid: mentions and sentiment per cell (cells without mentions left out)."""
+    """The stage x touchpoint grid: per cell with mentions, its counts and shares of each polarity, mean sentiment,
+    net sentiment and the strength of its evidence (cells without mentions left out)."""
     rows = grouped_stats(session, workspace_id, filters, ("stage", "touchpoint"))
     order = {s.id: i for i, s in enumerate(taxonomy.stages)}
     tp_order = {t.id: i for i, t in enumerate(taxonomy.touchpoints)}
@@ -138,12 +143,12 @@ def matrix(
         rows.items(), key=lambda kv: (order.get(kv[0][0], 99), tp_order.get(kv[0][1], 99))
     ):
         summary = stats.summary()
+        figures = ("mentions", "feedback", "mean_sentiment", "irritant_share", "delight_share", "neutral_share")
         cells.append(
             {"stage": stage, "touchpoint": touchpoint}
-            | {
-                k: summary[k]
-                for k in ("mentions", "feedback", "mean_sentiment", "irritant_share", "delight_share", "net_sentiment")
-            }  # fmt: skip
+            | {k: summary[k] for k in (*figures, "net_sentiment")}
+            | {"irritant": stats.irritant, "delight": stats.delight, "neutral": stats.neutral}
+            | {"strength": strength(stats.mentions)}
         )
     return {
         "stages": [{"stage": s.id, "label": s.name(language)} for s in taxonomy.stages],
@@ -173,7 +178,7 @@ def kpis(
     """NPS (% promoters 9-10 minus % detractors 0-6) and CSAT (% of ratings of 4 or 5 out of 5), overall
     and per stage (over the feedback with a mention at that stage)."""
     f = Feedback.__table__.c
-    rating = f.rating * 5.0 / func.coalesce(f.rating_scale, 5.0)
+    rating = rating_on_five()  # NULL for a rating stored out of range: every figure stays finite
     overall = session.execute(
         select(
             func.count(),
@@ -181,13 +186,13 @@ def kpis(
             func.sum(case((f.nps <= 6, 1), else_=0)),
             func.count(f.nps),
             func.sum(case((rating >= 4, 1), else_=0)),
-            func.count(f.rating),
+            func.count(rating),
             func.sum(rating),
         ).where(*feedback_scope(workspace_id, filters))
     ).one()
     m = MentionRow.__table__.c
     pairs = (
-        select(m.stage, m.feedback_id, m.rating, m.nps)
+        select(m.stage, m.feedback_id, mention_rating(m.rating).label("rating"), m.nps)
         .where(*mention_conditions(workspace_id, filters))
         .distinct()
         .subquery()
@@ -226,87 +231,5 @@ def kpis(
             float(rating_sum or 0),
         ),  # fmt: skip
         "stages": stages,
-        "filters": filters_echo(filters),
-    }
-
-
-def _weekly(rows: dict[Any, MentionStats], as_of: date, weeks: int) -> dict[str, list[MentionStats]]:
-    """Per dimension value: weeks[0] is the week ending `as_of`, then the `weeks` weeks before it."""
-    series: dict[str, list[MentionStats]] = {}
-    for (day, value), stats in rows.items():
-        index = (as_of - day).days // 7
-        if 0 <= index <= weeks:
-            series.setdefault(value, [MentionStats() for _ in range(weeks + 1)])[index].add(stats)
-    return series
-
-
-def _z(value: float, history: list[float], floor: float) -> tuple[float, float, float]:
-    mean = statistics.fmean(history) if history else 0.0
-    sd = statistics.stdev(history) if len(history) > 1 else 0.0
-    return mean, sd, (value - mean) / max(sd, floor)
-
-
-def alerts(
-    session: Session,
-    workspace_id: int,
-    taxonomy: Taxonomy,
-    filters: FeedbackFilters,
-    *,
-    language: str = "en",
-    as_of: date | None = None,
-    threshold: float = 2.0,
-    min_mentions: int = 5,
-    weeks: int = 8,
-) -> dict[str, Any]:
-    """Stages and touchpoints whose irritant share or volume this week departs from the trailing baseline.
-
-    This week is the 7 days ending `as_of` (default: the last day with data); the baseline is the `weeks`
-    weeks before. A departure is |z| >= threshold, z measured against the baseline's weekly spread (floored
-    by the binomial / Poisson spread, so that a flat baseline does not make every wiggle an alert).
-    """
-    if as_of is None:
-        bounds = data_range(session, workspace_id)
-        end = _as_date(filters.date_to)
-        as_of = min(end, bounds[1]) if end and bounds else end or (bounds[1] if bounds else None)
-    if as_of is None:
-        return {"as_of": None, "alerts": [], "filters": filters_echo(filters)}
-    start = as_of - timedelta(days=7 * (weeks + 1) - 1)
-    window = dataclasses.replace(filters, date_from=start, date_to=as_of)
-    labels = {s.id: s.name(language) for s in taxonomy.stages} | {t.id: t.name(language) for t in taxonomy.touchpoints}
-    found = []
-    for dimension in ("stage", "touchpoint"):
-        for value, weekly in _weekly(
-            grouped_stats(session, workspace_id, window, ("day", dimension)), as_of, weeks
-        ).items():
-            now, history = weekly[0], weekly[1:]
-            if now.mentions < min_mentions:
-                continue
-            volumes = [float(w.mentions) for w in history]
-            mean, sd, z = _z(float(now.mentions), volumes, math.sqrt(max(statistics.fmean(volumes), 1.0)))
-            candidates = [("volume", float(now.mentions), mean, sd, z)]
-            base_mentions = sum(w.mentions for w in history)
-            if base_mentions:
-                pooled = sum(w.irritant for w in history) / base_mentions
-                shares = [w.irritant / w.mentions for w in history if w.mentions]
-                floor = math.sqrt(max(pooled * (1 - pooled), 0.01) / now.mentions)
-                share_now = now.irritant / now.mentions
-                _, share_sd, share_z = _z(share_now, shares, floor)
-                candidates.append(("irritant_share", share_now, pooled, share_sd, share_z))
-            for metric, current, base, spread, score in candidates:
-                if abs(score) >= threshold:
-                    found.append({
-                        "dimension": dimension, "id": value, "label": labels.get(value, value), "metric": metric,
-                        "value": round(current, 4), "baseline_mean": round(base, 4), "baseline_sd": round(spread, 4),
-                        "z": round(score, 2), "direction": "up" if score > 0 else "down",
-                        "mentions": now.mentions, "baseline_mentions": base_mentions,
-                    })  # fmt: skip
-    found.sort(key=lambda a: -abs(a["z"]))
-    return {
-        "as_of": as_of.isoformat(),
-        "week": {"from": (as_of - timedelta(days=6)).isoformat(), "to": as_of.isoformat()},
-        "baseline": {"from": start.isoformat(), "to": (as_of - timedelta(days=7)).isoformat(), "weeks": weeks},
-        "threshold": threshold,
-        "min_mentions": min_mentions,
-        "alerts": found,
         "filters": filters_echo(filters),
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -12,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from app.api.deps import SessionDep, WorkspaceDep
 from app.jobs.queue import JobKind
 from app.journey import figures
+from app.journey.alerts import ALERT_LIMIT, MIN_WEEKS_WITH_DATA, alerts
 from app.journey.answers import (
     AlertsAnswer,
     CurveAnswer,
@@ -25,6 +25,7 @@ from app.journey.cache import POLLED_PATHS, cached_answer
 from app.journey.scope import Scope, ScopeDep, workspace_taxonomy
 from app.journey.themes import themes
 from app.models import TopicStatus
+from app.schemas import Day
 
 router = APIRouter(prefix="/v1", tags=["journey"])
 Language = Annotated[Literal["en", "fr"], Query(description="Language of the labels.")]
@@ -149,26 +150,41 @@ async def read_alerts(
     request: Request,
     session: SessionDep,
     scope: ScopeDep,
-    as_of: Annotated[date | None, Query(description="Last day of 'this week' (default: last day with data).")] = None,
-    threshold: Annotated[float, Query(gt=0, description="Alert when |z| reaches this.")] = 2.0,
+    as_of: Annotated[Day | None, Query(description="Last day of 'this week' (default: last day with data).")] = None,
+    alpha: Annotated[
+        float, Query(gt=0, lt=1, description="False discovery rate of the family of tests (Benjamini-Hochberg).")
+    ] = 0.05,
     min_mentions: Annotated[int, Query(ge=1, description="Mentions needed this week to judge.")] = 5,
-    weeks: Annotated[int, Query(ge=2, le=52, description="Weeks in the trailing baseline.")] = 8,
+    weeks: Annotated[
+        int,
+        Query(
+            ge=MIN_WEEKS_WITH_DATA, le=52, description="Weeks in the trailing baseline (only weeks with data count)."
+        ),
+    ] = 8,
+    limit: Annotated[
+        int, Query(ge=1, le=100, description="How many alerts, highest score first (1-100).")
+    ] = ALERT_LIMIT,
     lang: Language = "en",
 ) -> Response:
-    """Irritant share or volume of this week against the trailing baseline, with the numbers (z-scores)."""
+    """Irritant share (Fisher's exact test) and mention volume (Poisson or negative binomial) of this week
+    against the trailing baseline, for every stage and touchpoint, corrected for multiple testing
+    (Benjamini-Hochberg); ranked by effect x evidence and capped at `limit` (`total` counts them all).
+    Until the baseline has enough history, `status` is `insufficient_history` with the weeks and mentions
+    still needed, and no alert."""
     return await cached_answer(
         request,
         scope.workspace,
-        lambda: figures.alerts(
+        lambda: alerts(
             session,
             scope.workspace.id,
             scope.taxonomy,
             scope.filters,
             language=lang,
             as_of=as_of,
-            threshold=threshold,
+            alpha=alpha,
             min_mentions=min_mentions,
             weeks=weeks,
+            limit=limit,
         ),  # fmt: skip
     )
 

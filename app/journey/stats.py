@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,25 +120,69 @@ def proportion_p(hits_a: int, n_a: int, hits_b: int, n_b: int) -> float | None:
     return float(2 * scipy_stats.norm.sf(abs(z)))
 
 
+def fisher_p(hits_a: int, n_a: int, hits_b: int, n_b: int) -> float | None:
+    """Two-sided p-value of Fisher's exact test that two sets have the same share of hits."""
+    if not n_a or not n_b:
+        return None
+    table = [[hits_a, n_a - hits_a], [hits_b, n_b - hits_b]]
+    return float(scipy_stats.fisher_exact(table).pvalue)
+
+
+def count_p(count: int, weekly: list[int]) -> tuple[float, str]:
+    """Two-sided p-value that `count` comes from the distribution of the `weekly` baseline counts, and its model.
+
+    Poisson with the baseline mean (half a count added, so that a value never seen before is not an infinite
+    surprise); negative binomial with the baseline's mean and variance when the weeks vary more than Poisson.
+    """
+    mean = (sum(weekly) + 0.5) / len(weekly)
+    variance = statistics.variance(weekly) if len(weekly) > 1 else mean
+    if variance > mean:
+        r = mean * mean / (variance - mean)
+        model: Any = scipy_stats.nbinom(r, r / (r + mean))
+        name = "negative_binomial"
+    else:
+        model, name = scipy_stats.poisson(mean), "poisson"
+    tail = model.sf(count - 1) if count >= mean else model.cdf(count)
+    return min(1.0, 2 * float(tail)), name
+
+
+def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values (q-values), in the order given: q < alpha controls the FDR at alpha."""
+    n = len(p_values)
+    order = sorted(range(n), key=lambda i: p_values[i])
+    adjusted = [1.0] * n
+    running = 1.0
+    for rank in range(n, 0, -1):
+        i = order[rank - 1]
+        running = min(running, p_values[i] * n / rank)
+        adjusted[i] = running
+    return adjusted
+
+
+def z_of(p_value: float) -> float:
+    """The |z| of a normal two-sided test with this p-value (capped at 40 for p = 0)."""
+    return min(float(scipy_stats.norm.isf(max(p_value, 1e-300) / 2)), 40.0)
+
+
 def change(current: MentionStats, previous: MentionStats) -> dict[str, Any]:
-    """How a stage moved against the previous period, and whether the move is statistically significant."""
+    """How a stage moved against the previous period (now minus before), and whether the move is significant."""
     now, before = current.summary(), previous.summary()
 
-    def delta(key: str) -> float | None:
-        return None if now[key] is None or before[key] is None else round(now[key] - before[key], 4)
+    def delta(key: str, scale: float = 1.0, digits: int = 4) -> float | None:
+        if now[key] is None or before[key] is None:
+            return None
+        return round(scale * (now[key] - before[key]), digits)
 
     p_mean = welch_p(current, previous)
     p_irritant = proportion_p(current.irritant, current.mentions, previous.irritant, previous.mentions)
     return {
         "previous_mentions": previous.mentions,
         "previous_mean_sentiment": before["mean_sentiment"],
-        "mentions": current.mentions - previous.mentions,
-        "mean_sentiment": delta("mean_sentiment"),
-        "irritant_share": delta("irritant_share"),
-        "delight_share": delta("delight_share"),
-        "net_sentiment": None
-        if delta("net_sentiment") is None
-        else round(now["net_sentiment"] - before["net_sentiment"], 1),
+        "mentions_delta": current.mentions - previous.mentions,
+        "mean_sentiment_delta": delta("mean_sentiment"),
+        "irritant_share_delta_pts": delta("irritant_share", 100.0, 2),
+        "delight_share_delta_pts": delta("delight_share", 100.0, 2),
+        "net_sentiment_delta": delta("net_sentiment", 1.0, 1),
         "p_value": None if p_mean is None else round(p_mean, 4),
         "irritant_share_p_value": None if p_irritant is None else round(p_irritant, 4),
         "significant": p_mean is not None and p_mean < SIGNIFICANCE,

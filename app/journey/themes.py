@@ -3,32 +3,34 @@
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, distinct, func, select, tuple_
 from sqlmodel import Session
 
-from app.crud import FeedbackFilters
+from app.crud import FeedbackFilters, mention_rating, rating_on_five
 from app.journey.figures import filters_echo
-from app.journey.queries import _as_date, data_range, feedback_scope, mention_conditions
-from app.journey.stats import nps
-from app.models import Feedback, MentionRow, SegmentRow
+from app.journey.queries import _as_date, data_range, feedback_scope, grouped_stats, mention_conditions
+from app.journey.stats import SIGNIFICANCE, fisher_p, nps
+from app.models import Feedback, MentionRow, SegmentRow, TopicModel
 from nlp.taxonomy import Taxonomy
 
 TREND_WEEKS = 8
 VERBATIMS = 3
+CATCH_ALL_SHARE = 0.25  # a theme holding this share of its polarity's mentions is split by its topics
 
 
 def _scope_scores(session: Session, workspace_id: int, filters: FeedbackFilters) -> dict[str, float]:
     """Feedback count, rating and NPS sums over every analysed piece of feedback in the filters' scope."""
     f = Feedback.__table__.c
-    rating = f.rating * 5.0 / func.coalesce(f.rating_scale, 5.0)
+    rating = rating_on_five()  # NULL for a rating stored out of range: every figure stays finite
     total, rated, rating_sum, answers, promoters, detractors = session.execute(
         select(
             func.count(),
-            func.count(f.rating),
+            func.count(rating),
             func.sum(rating),
             func.count(f.nps),
             func.sum(case((f.nps >= 9, 1), else_=0)),
@@ -59,31 +61,55 @@ def _impact(scope: dict[str, float], theme: dict[str, float]) -> dict[str, float
     return {"rating": rating, "nps": nps_impact}
 
 
-def _trend(weekly: dict[date, int], end: date) -> dict[str, Any]:
+def _trend(weekly: dict[date, int], totals: dict[date, int], end: date) -> dict[str, Any]:
+    """The theme's weekly share of the mentions in scope; rising or falling only when the share of the last
+    `TREND_WEEKS // 2` weeks differs significantly from the share of the weeks before (Fisher's exact test)."""
     weeks: list[dict[str, Any]] = []
     monday = end - timedelta(days=end.weekday())
     for back in range(TREND_WEEKS - 1, -1, -1):
         start = monday - timedelta(days=7 * back)
-        weeks.append({"week": start.isoformat(), "mentions": weekly.get(start, 0)})
-    counts = [int(w["mentions"]) for w in weeks]
-    n = len(counts)
-    mean_x, mean_y = (n - 1) / 2, sum(counts) / n
-    slope = sum((i - mean_x) * (c - mean_y) for i, c in enumerate(counts)) / sum((i - mean_x) ** 2 for i in range(n))
-    relative = slope / mean_y if mean_y else 0.0
-    direction = "rising" if relative > 0.05 else "falling" if relative < -0.05 else "stable"
-    return {"weeks": weeks, "slope": round(slope, 3), "direction": direction}
+        mentions, total = weekly.get(start, 0), totals.get(start, 0)
+        weeks.append({
+            "week": start.isoformat(), "mentions": mentions, "total_mentions": total,
+            "share": round(mentions / total, 4) if total else None,
+        })  # fmt: skip
+    points = [(i, w["share"]) for i, w in enumerate(weeks) if w["share"] is not None]
+    slope = 0.0
+    if len(points) > 1:
+        mean_x = sum(i for i, _ in points) / len(points)
+        mean_y = sum(y for _, y in points) / len(points)
+        spread = sum((i - mean_x) ** 2 for i, _ in points)
+        slope = sum((i - mean_x) * (y - mean_y) for i, y in points) / spread
+    half = TREND_WEEKS // 2
+    before, recent = weeks[:half], weeks[half:]
+    hits_now, n_now = sum(w["mentions"] for w in recent), sum(w["total_mentions"] for w in recent)
+    hits_before, n_before = sum(w["mentions"] for w in before), sum(w["total_mentions"] for w in before)
+    p = fisher_p(hits_now, n_now, hits_before, n_before)
+    direction = "stable"
+    if p is not None and p < SIGNIFICANCE:
+        direction = "rising" if hits_now / n_now > hits_before / n_before else "falling"
+    return {
+        "weeks": weeks, "slope": round(slope, 4), "direction": direction,
+        "recent_share": round(hits_now / n_now, 4) if n_now else None,
+        "previous_share": round(hits_before / n_before, 4) if n_before else None,
+        "p_value": None if p is None else round(p, 4),
+    }  # fmt: skip
 
 
 def _verbatims(
-    session: Session, conditions: list[Any], stage: str, touchpoint: str, polarity: str
+    session: Session, conditions: list[Any], stage: str, touchpoint: str, polarity: str, extra: Sequence[Any] = ()
 ) -> list[dict[str, Any]]:
-    """The theme's strongest mentions, one per piece of feedback, with their evidence spans."""
+    """The theme's most typical mentions, one per piece of feedback, with their evidence spans.
+
+    Typical: the model is most sure the mention belongs to the theme (its confidence) and its tone is clear
+    (|sentiment|): ordered by confidence x |sentiment| (confidence 0.5 for analyses older than confidences).
+    """
     m = MentionRow.__table__.c
-    order = m.sentiment.asc() if polarity == "irritant" else m.sentiment.desc()
+    typical = func.coalesce(m.confidence, 0.5) * func.abs(m.sentiment)
     candidates = session.execute(
         select(m.feedback_id, m.start, m.end, m.sentiment)
-        .where(*conditions, m.stage == stage, m.touchpoint == touchpoint)
-        .order_by(order, m.feedback_id)
+        .where(*conditions, m.stage == stage, m.touchpoint == touchpoint, *extra)
+        .order_by(typical.desc(), m.feedback_id)
         .limit(50)
     ).all()
     f = Feedback.__table__.c
@@ -123,6 +149,42 @@ def _verbatims(
     return result
 
 
+def _sub_themes(
+    session: Session, workspace_id: int, conditions: list[Any], theme: dict[str, Any], polarity: str
+) -> list[dict[str, Any]]:
+    """A catch-all theme split by the computed topics of its mentions: each topic with its count and verbatims."""
+    m = MentionRow.__table__.c
+    ids = set(
+        session.scalars(select(m.id).where(*conditions, m.stage == theme["stage"], m.touchpoint == theme["touchpoint"]))
+    )
+    members: dict[int, set[int]] = defaultdict(set)
+    labels: dict[int, str] = {}
+    for result in session.scalars(
+        select(TopicModel.result).where(
+            TopicModel.workspace_id == workspace_id, TopicModel.slice.like(f"%|polarity={polarity}"),
+            TopicModel.result != None,  # noqa: E711
+        )
+    ):  # fmt: skip
+        labels.update({t["id"]: t["label"] for t in (result or {}).get("topics", [])})
+        for mention_id, topic in (result or {}).get("assignments", {}).items():
+            if topic >= 0 and int(mention_id) in ids:
+                members[topic].add(int(mention_id))
+    counts = Counter({topic: len(found) for topic, found in members.items()})
+    if len(counts) < 2:
+        return []
+    return [
+        {
+            "id": topic,
+            "label": labels.get(topic, str(topic)),
+            "mentions": n,
+            "verbatims": _verbatims(
+                session, conditions, theme["stage"], theme["touchpoint"], polarity, [m.id.in_(sorted(members[topic]))]
+            ),
+        }  # fmt: skip
+        for topic, n in counts.most_common(5)
+    ]
+
+
 def themes(
     session: Session,
     workspace_id: int,
@@ -147,7 +209,8 @@ def themes(
         .group_by(m.stage, m.touchpoint)
     ).all()
     scope = _scope_scores(session, workspace_id, filters)
-    pairs = select(m.stage, m.touchpoint, m.feedback_id, m.rating, m.nps).where(*conditions).distinct().subquery()
+    rating = mention_rating(m.rating).label("rating")
+    pairs = select(m.stage, m.touchpoint, m.feedback_id, rating, m.nps).where(*conditions).distinct().subquery()
     scores = {
         (r[0], r[1]): {
             "rated": r[2],
@@ -186,6 +249,7 @@ def themes(
     bounds = data_range(session, workspace_id)
     end = _as_date(filters.date_to) or (bounds[1] if bounds else datetime.now(UTC).date())
     weekly: dict[tuple[str, str], dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    totals: dict[date, int] = defaultdict(int)
     if top:
         keys = [(t["stage"], t["touchpoint"]) for t in top]
         since = end - timedelta(days=end.weekday()) - timedelta(days=7 * (TREND_WEEKS - 1))
@@ -195,12 +259,19 @@ def themes(
             .group_by(m.stage, m.touchpoint, m.day)
         ):
             weekly[(stage, touchpoint)][day - timedelta(days=day.weekday())] += count
+        window = dataclasses.replace(filters, date_from=since, date_to=end)
+        for (day,), stats in grouped_stats(session, workspace_id, window, ("day",)).items():
+            totals[day - timedelta(days=day.weekday())] += stats.mentions
+    polarity_mentions = sum(t["mentions"] for t in ranked)
     for theme in top:
         key = (theme["stage"], theme["touchpoint"])
-        theme["trend"] = _trend(weekly[key], end)
+        theme["trend"] = _trend(weekly[key], totals, end)
         theme["verbatims"] = _verbatims(session, conditions, theme["stage"], theme["touchpoint"], polarity)
         if topics is not None:
             theme["topics"] = topics.get(key, [])
+        theme["sub_themes"] = None
+        if polarity_mentions and theme["mentions"] / polarity_mentions >= CATCH_ALL_SHARE:
+            theme["sub_themes"] = _sub_themes(session, workspace_id, conditions, theme, polarity) or None
     return {
         "polarity": polarity,
         "feedback_in_scope": scope["feedback"],
