@@ -76,7 +76,8 @@ def test_there_is_no_import_cycle() -> None:
 
 
 def test_the_layers_below_the_api_never_import_it() -> None:
-    below = ("app.journey.figures", "app.journey.queries", "app.journey.stats", "app.journey.themes")
+    below = ("app.journey.figures", "app.journey.alerts", "app.journey.queries", "app.journey.stats")
+    below += ("app.journey.themes",)
     below += ("app.journey.topics", "app.feedback.store", "app.crud", "app.uploads.mapping", "app.jobs")
     below += ("app.models", "app.schemas")
     api = ("app.api", "app.workspaces.auth", "app.journey.cache", "app.journey.polling", "app.journey.scope")
