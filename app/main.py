@@ -15,11 +15,14 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
-from app.api.routes import health, page
+from app.api.routes import health, metrics, page
 from app.api.routes.page import STATIC
 from app.core.config import Settings
 from app.core.db import make_engine, upgrade
 from app.core.errors import ERROR_RESPONSES, install_error_handlers
+from app.core.http import RequestTelemetry, SecurityHeaders
+from app.core.logs import configure_logging
+from app.core.ratelimit import RATE_LIMITED_RESPONSE, RateLimiter, RateLimits
 from app.feedback import analyze
 from app.feedback import routes as feedback
 from app.jobs.workers import Workers
@@ -29,7 +32,7 @@ from app.journey.polling import ConditionalPolls
 from app.schemas import FeedbackCreate
 from app.uploads import routes as uploads
 from app.workspaces import routes as workspaces
-from app.workspaces.auth import KeyCache
+from app.workspaces.auth import KeyCache, request_workspace_id
 from nlp.pipeline import Pipeline, load_pipeline
 
 logger = logging.getLogger(__name__)
@@ -61,6 +64,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_format)  # here: after the server (uvicorn) has set up its own logging
         engine = make_engine(settings.database_url)
         if settings.auto_migrate:
             upgrade(engine)
@@ -75,6 +79,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         )
         app.state.response_cache = ResponseCache()
         app.state.key_cache = KeyCache(workspace_ttl=settings.workspace_ttl_seconds)
+        app.state.rate_limiter = RateLimiter(settings)
         app.state.analysis_lock = threading.Lock()  # one analysis at a time: the CPU is shared anyway
         app.state.workers = Workers(engine, loaded, settings, app.state.analysis_lock) if settings.run_worker else None
         if app.state.workers is not None:
@@ -97,13 +102,17 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         version=version,
         description=DESCRIPTION,
         lifespan=lifespan,
-        responses=ERROR_RESPONSES,
+        responses={**ERROR_RESPONSES, 429: RATE_LIMITED_RESPONSE},
     )
     app.state.settings = settings
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
     app.add_middleware(ConditionalPolls)
-    for module in (feedback, uploads, analyze, journey, workspaces, health, page):
+    app.add_middleware(RateLimits, workspace_of=request_workspace_id)  # outside the polls: 429 for them too
+    # FastAPIOffline's pages (it serves them itself: app.docs_url and app.redoc_url stay None)
+    app.add_middleware(SecurityHeaders, docs_paths=("/docs", "/redoc", "/docs/oauth2-redirect"))
+    app.add_middleware(RequestTelemetry)  # outermost: sees every answer, the middlewares' own included
+    for module in (feedback, uploads, analyze, journey, workspaces, health, metrics, page):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

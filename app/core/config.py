@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from limits import parse_many
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -41,3 +43,22 @@ class Settings(BaseSettings):
         default=1.0, ge=0, description="How long a GET may reuse the workspace row (its data version) it read."
     )
     max_listed_errors: int = Field(default=1000, ge=0, description="Failed rows listed per upload (all counted).")
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where rate-limit counters live: memory:// (this process) or redis://host:6379 (shared).",
+    )
+    rate_limit_prefix: str = Field(default="parcours", description="Key prefix of this service's counters in Redis.")
+    rate_limit_auth_failures: str = Field(
+        default="20/minute", description="Failed authentications one client address may make before 429."
+    )
+    rate_limit_feedback: str = Field(default="120/minute", description="POST /v1/feedback calls per workspace.")
+    rate_limit_analyze: str = Field(default="60/minute", description="POST /v1/analyze calls per workspace.")
+    rate_limit_uploads: str = Field(default="20/minute", description="POST /v1/uploads calls per workspace.")
+    metrics_public: bool = Field(default=False, description="Serve GET /metrics without the admin token.")
+    log_format: Literal["text", "json"] = Field(default="text", description="Log lines as text or JSON objects.")
+
+    @field_validator("rate_limit_auth_failures", "rate_limit_feedback", "rate_limit_analyze", "rate_limit_uploads")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        parse_many(value)  # "20/minute", "5 per 10 seconds", "100/hour;10/minute": a typo fails at start
+        return value

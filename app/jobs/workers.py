@@ -23,6 +23,7 @@ from sqlmodel import Session
 from app.core.config import Settings
 from app.core.db import is_postgres, session_scope
 from app.core.errors import AppError
+from app.core.metrics import ANALYSIS_BATCH_SECONDS, FEEDBACK_ANALYSED, FEEDBACK_FAILED, UPLOAD_ROWS
 from app.feedback.store import mark_failed, store_analyses, store_feedback
 from app.jobs.queue import JobKind, Loop, lease
 from app.journey.topics import TopicWorker
@@ -90,10 +91,13 @@ class AnalysisWorker:
                 except Exception as error:
                     with session_scope(self.engine) as session:
                         mark_failed(session=session, feedback_id=feedback_id, error=f"{type(error).__name__}: {error}")
+                    FEEDBACK_FAILED.inc()
         analysed = time.perf_counter()
         with session_scope(self.engine) as session:
             written = store_analyses(session=session, analyses=analyses, model=self.model, lease=lease)
             finish_uploads(session=session, upload_ids={item[3] for item in batch if item[3] is not None})
+        FEEDBACK_ANALYSED.inc(len(written))
+        ANALYSIS_BATCH_SECONDS.observe(time.perf_counter() - started)
         logger.info(
             "analysed %d texts: claim %.3f s, pipeline %.3f s, store %.3f s",
             len(written), claimed - started, analysed - claimed, time.perf_counter() - analysed,
@@ -243,6 +247,9 @@ class UploadWorker:
             session.execute(update(Upload).where(Upload.id == upload.id).values(**values))
             if last:
                 finish_uploads(session=session, upload_ids={upload.id})
+        UPLOAD_ROWS.labels(outcome="stored").inc(new)
+        UPLOAD_ROWS.labels(outcome="duplicate").inc(len(stored) - new)
+        UPLOAD_ROWS.labels(outcome="failed").inc(len(errors))
         if new:
             self.on_stored()
 

@@ -14,6 +14,8 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select, update
+from starlette.datastructures import Headers
+from starlette.types import Scope
 
 from app.core.db import reader, session_scope
 from app.core.errors import AppError
@@ -176,14 +178,31 @@ async def get_workspace(
     )
     engine = request.app.state.engine
     cache: KeyCache = request.app.state.key_cache
+    workspace_id = await key_workspace_id(engine, cache, key)
+    workspace = None
+    if workspace_id is not None:
+        workspace = await current_workspace(engine, cache, workspace_id, reuse=request.method in ("GET", "HEAD"))
+    if workspace is None:
+        await request.app.state.rate_limiter.failed_authentication(request.scope)
+        raise invalid
+    return workspace
+
+
+async def key_workspace_id(engine: Any, cache: KeyCache, key: str) -> int | None:
+    """The workspace id of an API key (None if unknown or revoked): from the KeyCache, else read and cached."""
     key_hash = hash_api_key(key)
     entry = cache.key(key_hash)
     if entry is None:
         entry = await run_in_threadpool(_check_key, engine, key_hash)
         if entry is None:
-            raise invalid
+            return None
         cache.put_key(key_hash, entry)
-    workspace = await current_workspace(engine, cache, entry.workspace_id, reuse=request.method in ("GET", "HEAD"))
-    if workspace is None:
-        raise invalid
-    return workspace
+    return entry.workspace_id
+
+
+async def request_workspace_id(scope: Scope) -> int | None:
+    """The workspace id of the API key a request carries (None without one, or with one that is not valid)."""
+    state = scope["app"].state
+    headers = Headers(scope=scope)
+    key = api_key_from(headers.get("authorization"), headers.get("x-api-key"))
+    return await key_workspace_id(state.engine, state.key_cache, key) if key else None
