@@ -183,10 +183,18 @@ def test_matrix_cells(client: TestClient, loaded: Any) -> None:
     expected: dict[tuple[str, str], list[float]] = defaultdict(list)
     for m in all_mentions(details):
         expected[(m["stage"], m["touchpoint"])].append(m["sentiment"])
+    polarities: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for m in all_mentions(details):
+        polarities[(m["stage"], m["touchpoint"])][m["polarity"]] += 1
     assert set(cells) == set(expected)
     for key, values in expected.items():
-        assert cells[key]["mentions"] == len(values)
-        assert cells[key]["mean_sentiment"] == pytest.approx(np.mean(values), abs=2e-4)
+        cell, n = cells[key], len(values)
+        assert cell["mentions"] == n
+        assert cell["mean_sentiment"] == pytest.approx(np.mean(values), abs=2e-4)
+        for polarity in ("irritant", "delight", "neutral"):  # what the cell holds, both ways
+            assert cell[polarity] == polarities[key][polarity]
+            assert cell[f"{polarity}_share"] == pytest.approx(polarities[key][polarity] / n, abs=1e-4)
+        assert cell["strength"] == pytest.approx(n / (n + 5), abs=1e-4)  # evidence: a one-mention cell is faint
 
 
 def test_kpis_and_irritant_impact(client: TestClient, loaded: Any) -> None:
