@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlmodel import Session
 
 from app.core.errors import AppError
@@ -27,6 +28,7 @@ from app.models import (
     as_naive_utc,
 )
 from app.schemas import (
+    MAX_RATING_SCALE,
     EvidencePublic,
     FeedbackDetail,
     FeedbackPublic,
@@ -119,7 +121,7 @@ class FeedbackFilters:
         ):
             if values:
                 conditions.append(column.in_(list(values)))
-        rating = Feedback.rating * 5.0 / func.coalesce(Feedback.rating_scale, 5.0)
+        rating = rating_on_five()
         if self.rating_min is not None:
             conditions.append(rating >= self.rating_min)
         if self.rating_max is not None:
@@ -148,6 +150,29 @@ class FeedbackFilters:
 _ONE_DAY = timedelta(days=1)
 
 
+def rating_on_five() -> ColumnElement[Any]:
+    """A feedback's rating on the 5-point scale, NULL unless its rating and scale are numbers the door accepts.
+
+    New rows are checked on the way in (`app.schemas`); rows written before hold what they were sent (infinity,
+    1e308 on a scale of 1e308, 1e-300): left out here, they cannot overflow, underflow (errors on PostgreSQL) or
+    turn a sum into NaN.
+    """
+    f = Feedback.__table__.c
+    scale = func.coalesce(f.rating_scale, 5.0)
+    accepted = and_(
+        scale.between(1.0, MAX_RATING_SCALE),
+        f.rating.between(0.0, MAX_RATING_SCALE),
+        f.rating <= scale,
+        or_(f.rating == 0.0, f.rating >= 1e-6),
+    )
+    return case((accepted, f.rating * 5.0 / scale), else_=None)
+
+
+def mention_rating(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A mention's copy of its feedback's rating (5-point scale), NULL unless it is a number within 0..5."""
+    return case((column.between(0.0, 5.0), column), else_=None)
+
+
 def utc_day(value: date | datetime | None) -> date | None:
     """The UTC calendar day of a filter bound: a date as it is, a datetime converted to UTC (naive = UTC)."""
     if value is None or not isinstance(value, datetime):
@@ -162,16 +187,23 @@ def encode_cursor(feedback_id: int) -> str:
     return base64.urlsafe_b64encode(f"f:{feedback_id}".encode()).decode().rstrip("=")
 
 
+_CURSOR = re.compile(r"[A-Za-z0-9_-]{1,32}")  # what encode_cursor makes of any 64-bit id
+_CURSOR_ID = re.compile(r"f:([1-9][0-9]{0,18})")
+_MAX_ID = 2**63 - 1
+
+
 def decode_cursor(cursor: str) -> int:
-    """Return the feedback id a cursor continues after, or 422."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, value = raw.partition(":")
-        if prefix != "f":
-            raise ValueError(raw)
-        return int(value)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
-        raise AppError(422, "invalid_cursor", f"Invalid cursor '{cursor}': pass back a next_cursor value") from error
+    """Return the feedback id a cursor continues after, or 422 (anything encode_cursor could not have made)."""
+    if _CURSOR.fullmatch(cursor):
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        except (ValueError, binascii.Error):  # UnicodeDecodeError is a ValueError
+            raw = ""
+        found = _CURSOR_ID.fullmatch(raw)
+        if found and int(found.group(1)) <= _MAX_ID:
+            return int(found.group(1))
+    shown = f" '{cursor}'" if _CURSOR.fullmatch(cursor) else ""
+    raise AppError(422, "invalid_cursor", f"Invalid cursor{shown}: pass back a next_cursor value")
 
 
 def list_feedback(

@@ -21,6 +21,7 @@ from app.core.config import Settings
 from app.core.db import make_engine, upgrade
 from app.core.errors import ERROR_RESPONSES, install_error_handlers
 from app.core.http import RequestTelemetry, SecurityHeaders
+from app.core.limits import BodyLimit
 from app.core.logs import configure_logging
 from app.core.ratelimit import RATE_LIMITED_RESPONSE, RateLimiter, RateLimits
 from app.feedback import analyze
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
     app.add_middleware(ConditionalPolls)
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, files={"/v1/uploads": settings.max_upload_bytes})
     app.add_middleware(RateLimits, workspace_of=request_workspace_id)  # outside the polls: 429 for them too
     # FastAPIOffline's pages (it serves them itself: app.docs_url and app.redoc_url stay None)
     app.add_middleware(SecurityHeaders, docs_paths=("/docs", "/redoc", "/docs/oauth2-redirect"))

@@ -1,11 +1,28 @@
-"""The API's request and response shapes (database tables are in `app.models`)."""
+"""The API's request and response shapes (database tables are in `app.models`).
+
+What comes in is bounded here, once for every way in (JSON, CSV rows): strings without NUL characters (PostgreSQL
+text cannot hold one) and no longer than their columns, numbers finite and in range, dates within the calendar
+both databases and the date arithmetic hold. docs/LIMITS.md lists every limit.
+"""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.models import Kind
 
@@ -16,27 +33,90 @@ def _as_aware(value: datetime | None) -> datetime | None:
 
 UtcDatetime = Annotated[datetime, AfterValidator(_as_aware)]
 
+# The calendar a date may fall in: far from year 1 and 9999, where a day before or after (a period's bounds, a
+# time zone's offset) would overflow Python's dates.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+Dated = TypeVar("Dated", bound=date)
+
+
+def within_calendar(value: Dated) -> Dated:
+    """The date or date-time if its (local) day is within FIRST_DAY..LAST_DAY."""
+    day = value.date() if isinstance(value, datetime) else value
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"dates are between {FIRST_DAY} and {LAST_DAY}")
+    return value
+
+
+def without_nul(value: Any) -> Any:
+    """The value, unless it is a string holding a NUL character."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("contains a NUL character (\\u0000)")
+    return value
+
+
+Day = Annotated[date, AfterValidator(within_calendar)]
+DayOrTime = Annotated[date | datetime, AfterValidator(within_calendar)]
+# Strings as their columns hold them: no NUL, at most as long as the column.
+AnalysedText = Annotated[str, StringConstraints(max_length=20_000), BeforeValidator(without_nul)]
+Attribute = Annotated[str, StringConstraints(max_length=100), BeforeValidator(without_nul)]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200), BeforeValidator(without_nul)]
+FeedbackText = Annotated[str, StringConstraints(min_length=1, max_length=20_000), BeforeValidator(without_nul)]
+
+MAX_RATING_SCALE = 1000.0
+METADATA_KEYS = 50
+METADATA_KEY_CHARS = 100
+METADATA_VALUE_CHARS = 1000
+SAFE_INTEGER = 2**53 - 1  # the largest integer a JSON client (JavaScript) reads exactly
 
 MetadataValue = str | int | float | bool | None
+
+
+def _metadata_value(value: Any) -> MetadataValue:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if abs(value) > SAFE_INTEGER:
+            raise ValueError(f"integers are between -{SAFE_INTEGER} and {SAFE_INTEGER}")
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+    if isinstance(value, str):
+        if len(value) > METADATA_VALUE_CHARS:
+            raise ValueError(f"longer than {METADATA_VALUE_CHARS} characters")
+        return str(without_nul(value)).strip()
+    raise ValueError("must be a string, a number, true, false or null")
+
+
+MetadataKey = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=METADATA_KEY_CHARS),
+    AfterValidator(without_nul),
+]
+MetadataEntry = Annotated[MetadataValue, PlainValidator(_metadata_value, json_schema_input_type=MetadataValue)]
 
 
 class FeedbackBase(BaseModel):
     """Fields a client sends about one piece of feedback."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
-    external_id: str | None = Field(default=None, min_length=1, max_length=200)
-    text: str = Field(min_length=1, max_length=20_000)
+    external_id: Identifier | None = None
+    text: FeedbackText
     kind: Kind = Kind.review
-    source: str | None = Field(default=None, max_length=100)
-    channel: str | None = Field(default=None, max_length=100)
-    created_at: datetime | date | None = None
-    rating_scale: float | None = Field(default=None, gt=0)  # before rating: rating is checked against it
+    source: Attribute | None = None
+    channel: Attribute | None = None
+    created_at: Annotated[datetime | date, AfterValidator(within_calendar)] | None = None
+    # before rating: rating is checked against it
+    rating_scale: float | None = Field(default=None, ge=1, le=MAX_RATING_SCALE)
     rating: float | None = Field(default=None, ge=0)
     nps: int | None = Field(default=None, ge=0, le=10)
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
-    segment: str | None = Field(default=None, max_length=100)
-    metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+    segment: Attribute | None = None
+    metadata: dict[MetadataKey, MetadataEntry] = Field(default_factory=dict, max_length=METADATA_KEYS)
 
 
 class FeedbackCreate(FeedbackBase):
@@ -55,7 +135,8 @@ class FeedbackCreate(FeedbackBase):
         scale = info.data.get("rating_scale") or 5.0
         if value is not None and value > scale:
             raise ValueError(f"rating {value:g} is above rating_scale {scale:g}")
-        return value
+        # 6 decimals: a rating of 1e-300 would underflow (an error on PostgreSQL) once put on the 5-point scale
+        return None if value is None else round(value, 6)
 
     @model_validator(mode="after")
     def _default_scale(self) -> FeedbackCreate:
@@ -234,7 +315,7 @@ class WorkspaceCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Identifier
     mask_pii: list[str] | None = None
 
 
@@ -251,8 +332,8 @@ class AnalyzeItem(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(max_length=20_000)
-    id: str | None = None
+    text: AnalysedText
+    id: Identifier | None = None
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
 
 
@@ -261,7 +342,7 @@ class AnalyzeRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    texts: list[str] | None = None
+    texts: list[AnalysedText] | None = None
     items: list[AnalyzeItem] | None = None
 
     @model_validator(mode="after")

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     )
     idle_poll_seconds: float = Field(default=2.0, gt=0, description="How often an idle worker looks for work.")
     workspace_ttl_seconds: float = Field(
+    max_analyze_chars: int = Field(
+        default=200_000, ge=1, description="Most characters, all texts together, in one POST /v1/analyze."
+    )
+    max_body_bytes: int = Field(
+        default=5 * 1024**2, ge=1, description="Largest request body accepted, counted as it is read (not uploads)."
+    )
         default=1.0, ge=0, description="How long a GET may reuse the workspace row (its data version) it read."
     )
     max_listed_errors: int = Field(default=1000, ge=0, description="Failed rows listed per upload (all counted).")

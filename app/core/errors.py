@@ -51,7 +51,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     ),
     404: _documented("Not found in the caller's workspace.", "not_found", "No feedback with id 42 in this workspace"),
     413: _documented(
-        "The request is larger than a limit, which the message names.",
+        "The request is larger than a limit, which the message names (`body_too_large`: the body's bytes, "
+        "counted as it is read; `limit` holds the limit).",
         "payload_too_large",
         "A batch holds at most 5000 items; this one has 7200",
     ),
@@ -88,7 +89,8 @@ class NotFound(AppError):
         super().__init__(404, "not_found", f"No {what} with id {identifier} in this workspace")
 
 
-def _body(status: int, code: str, detail: str, errors: Any = None, **extra: Any) -> dict[str, Any]:
+def error_body(status: int, code: str, detail: str, errors: Any = None, **extra: Any) -> dict[str, Any]:
+    """The envelope of an error answer (`status` is the HTTP status it goes with)."""
     body: dict[str, Any] = {"detail": detail, "code": code, **extra}
     if errors is not None:
         body["errors"] = errors
@@ -96,7 +98,8 @@ def _body(status: int, code: str, detail: str, errors: Any = None, **extra: Any)
 
 
 def _location(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    # a NUL in a name (a metadata key) is shown escaped: it is the reason of the error, not part of the answer
+    parts = [str(p).replace("\x00", "\\0") for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
 
 
@@ -124,20 +127,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, error: AppError) -> JSONResponse:
-        body = _body(error.status, error.code, error.detail, error.errors, **error.extra)
+        body = error_body(error.status, error.code, error.detail, error.errors, **error.extra)
         return JSONResponse(body, error.status, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
         items = validation_errors(error.errors())
         detail = "; ".join(f"{i['field']}: {i['message']}" for i in items[:5])
-        return JSONResponse(_body(422, "invalid_request", f"Invalid request: {detail}", items), 422)
+        return JSONResponse(error_body(422, "invalid_request", f"Invalid request: {detail}", items), 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = _CODES.get(error.status_code, "error")
-        return JSONResponse(_body(error.status_code, code, str(error.detail)), error.status_code, headers=error.headers)
+        return JSONResponse(
+            error_body(error.status_code, code, str(error.detail)), error.status_code, headers=error.headers
+        )
 
     @app.exception_handler(ParcoursError)
     async def _library(_request: Request, error: ParcoursError) -> JSONResponse:
-        return JSONResponse(_body(422, "invalid_input", str(error)), 422)
+        return JSONResponse(error_body(422, "invalid_input", str(error)), 422)

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from app.api.deps import AnalysisLockDep, PipelineDep, SettingsDep, WorkspaceDep
+from app.core.config import Settings
 from app.core.errors import AppError
 from app.journey.answers import AnalyzeAnswer
 from app.schemas import AnalyzeRequest
@@ -28,7 +29,11 @@ def analyze_texts(
     settings: SettingsDep,
     _workspace: WorkspaceDep,
 ) -> dict[str, Any]:
-    """Return one analysis per text (segments, mentions, evidence), in order; nothing is written."""
+    """Return one analysis per text (segments, mentions, evidence), in order; nothing is written.
+
+    Limits (settings): `max_analyze_texts` texts, each at most `max_text_chars` characters, `max_analyze_chars`
+    characters in all: the analysis holds the service's one analysis lock while it runs.
+    """
     items = request.items or []
     texts = request.texts if request.texts is not None else [i.text for i in items]
     if len(texts) > settings.max_analyze_texts:
@@ -38,6 +43,7 @@ def analyze_texts(
             f"{len(texts)} texts; the limit is {settings.max_analyze_texts} per request",
             limit=settings.max_analyze_texts,
         )
+    _check_lengths(texts, "texts.{}" if request.texts is not None else "items.{}.text", settings)
     ids = [i.id or str(n) for n, i in enumerate(items)] if items else None
     languages = [i.language for i in items] if items else None
     with lock:
@@ -46,3 +52,24 @@ def analyze_texts(
         "model": pipeline.manifest.name + "-" + pipeline.manifest.version if pipeline.manifest else None,
         "analyses": [a.to_dict() for a in analyses],
     }
+
+
+def _check_lengths(texts: list[str], field: str, settings: Settings) -> None:
+    """422 naming each text over `max_text_chars`; 413 when all of them together are over `max_analyze_chars`."""
+    longest = settings.max_text_chars
+    errors = [
+        {"field": field.format(n), "message": f"String should have at most {longest} characters"}
+        for n, text in enumerate(texts)
+        if len(text) > longest
+    ]
+    if errors:
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        raise AppError(422, "invalid_request", f"Invalid request: {detail}", errors)
+    total = sum(map(len, texts))
+    if total > settings.max_analyze_chars:
+        raise AppError(
+            413,
+            "analysis_too_large",
+            f"{total} characters in all; the limit is {settings.max_analyze_chars} per request",
+            limit=settings.max_analyze_chars,
+        )

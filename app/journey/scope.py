@@ -4,7 +4,6 @@ whole UTC days, both bounds inclusive) and labels checked against the taxonomy, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -13,6 +12,7 @@ from app.api.deps import WorkspaceDep
 from app.core.errors import AppError
 from app.crud import FeedbackFilters, utc_day
 from app.models import Workspace
+from app.schemas import METADATA_KEY_CHARS, METADATA_VALUE_CHARS, DayOrTime
 from nlp.taxonomy import Taxonomy
 
 
@@ -29,8 +29,24 @@ def _metadata_pairs(values: list[str]) -> dict[str, str]:
         key, sep, wanted = value.partition("=")
         if not sep or not key:
             raise AppError(422, "invalid_filter", f"metadata filter '{value}' must be key=value")
+        _check_strings("metadata", [key], METADATA_KEY_CHARS)
+        _check_strings("metadata", [wanted], METADATA_VALUE_CHARS)
         pairs[key] = wanted
     return pairs
+
+
+def _check_strings(field: str, values: list[str], longest: int) -> None:
+    """422 naming the field when a value holds a NUL character or is longer than the column it is compared with."""
+    for value in values:
+        if "\x00" in value:
+            problem = "contains a NUL character (\\u0000)"
+        elif len(value) > longest:
+            problem = f"longer than {longest} characters"
+        else:
+            continue
+        raise AppError(
+            422, "invalid_filter", f"{field}: a value {problem}", errors=[{"field": field, "message": problem}]
+        )
 
 
 KINDS = ("review", "survey", "social")
@@ -53,14 +69,15 @@ def check_allowed(field: str, values: list[str], allowed: Any) -> None:
 async def feedback_filters(
     request: Request,
     date_from: Annotated[
-        date | datetime | None,
+        DayOrTime | None,
         Query(
             description="First day (inclusive) of the feedback's date (written, else received), as a UTC calendar "
-            "day: 2026-05-01; a date-time is converted to UTC and only its day is kept."
+            "day: 2026-05-01; a date-time is converted to UTC and only its day is kept. Between 1900-01-01 and "
+            "2999-12-31."
         ),
     ] = None,
     date_to: Annotated[
-        date | datetime | None,
+        DayOrTime | None,
         Query(description="Last day (inclusive), a UTC calendar day like date_from: the whole day is included."),
     ] = None,
     kind: Annotated[list[str], Query(description="review, survey or social (repeat for several).")] = [],  # noqa: B006
@@ -68,8 +85,12 @@ async def feedback_filters(
     channel: Annotated[list[str], Query(description="The feedback's channel, as sent (repeat for several).")] = [],  # noqa: B006
     segment: Annotated[list[str], Query(description="Customer segment, as sent (repeat for several).")] = [],  # noqa: B006
     language: Annotated[list[str], Query(description="Detected or given language code, e.g. fr, en.")] = [],  # noqa: B006
-    rating_min: Annotated[float | None, Query(description="Lowest rating, on a 5-point scale.")] = None,
-    rating_max: Annotated[float | None, Query(description="Highest rating, on a 5-point scale.")] = None,
+    rating_min: Annotated[
+        float | None, Query(allow_inf_nan=False, description="Lowest rating, on a 5-point scale.")
+    ] = None,
+    rating_max: Annotated[
+        float | None, Query(allow_inf_nan=False, description="Highest rating, on a 5-point scale.")
+    ] = None,
     metadata: Annotated[list[str], Query(description="key=value on the item's metadata (repeat for several).")] = [],  # noqa: B006
     stage: Annotated[list[str], Query(description="Feedback with a mention at this stage.")] = [],  # noqa: B006
     touchpoint: Annotated[list[str], Query(description="Feedback with a mention at this touchpoint (id).")] = [],  # noqa: B006
@@ -79,6 +100,11 @@ async def feedback_filters(
 ) -> FeedbackFilters:
     """Read the shared feedback filters from the query string; unknown labels answer 422 with the allowed ones."""
     taxonomy = workspace_taxonomy(request)
+    for name, values, longest in (
+        ("source", source, 100), ("channel", channel, 100), ("segment", segment, 100), ("language", language, 8),
+        ("q", [q] if q else [], 200),
+    ):  # fmt: skip
+        _check_strings(name, values, longest)
     check_allowed("kind", kind, KINDS)
     check_allowed("polarity", polarity, POLARITIES)
     check_allowed("stage", stage, [label.id for label in taxonomy.stages])

@@ -12,9 +12,11 @@ from fastapi import APIRouter, Form, UploadFile
 from app.api.deps import SessionDep, SettingsDep, UploadDep, WorkersDep, WorkspaceDep
 from app.core.errors import AppError
 from app.crud import upload_public
+from app.feedback.privacy import ItemMasker, pii_secret
 from app.jobs.queue import JobKind
 from app.models import Kind, Upload
-from app.schemas import UploadPublic
+from app.schemas import Attribute, UploadPublic
+from app.uploads.files import upload_folder
 from app.uploads.mapping import UploadOptions, resolve_columns
 from nlp.errors import InputError
 from nlp.readers import CsvExport
@@ -48,7 +50,7 @@ def create_upload(
         str | None, Form(description='JSON field -> column, e.g. {"text": "Verbatim", "created_at": "Date"}')
     ] = None,
     kind: Annotated[Kind, Form(description="What the rows are (unless a column says).")] = Kind.review,
-    source: Annotated[str | None, Form(description="Where the export comes from (unless a column says).")] = None,
+    source: Annotated[Attribute | None, Form(description="Where the export comes from (unless a column says).")] = None,
     rating_scale: Annotated[float | None, Form(gt=0, description="The rating scale, when not 5.")] = None,
     dayfirst: Annotated[bool, Form(description="Read 01/02/2026 as 1 February (false: 2 January).")] = True,
 ) -> UploadPublic:
@@ -58,7 +60,10 @@ def create_upload(
     A file that cannot be read at all (empty, binary, no text column) is refused here with 422.
     """
     columns_mapping = _mapping(mapping)
-    folder = settings.data_dir / "uploads"
+    if file.filename is not None and (len(file.filename) > 500 or "\x00" in file.filename):
+        problem = "the file name is longer than 500 characters or holds a NUL character"
+        raise AppError(422, "invalid_filename", problem, errors=[{"field": "file", "message": problem}])
+    folder = upload_folder(settings)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}.csv"
     digest, size = hashlib.sha256(), 0
@@ -80,13 +85,15 @@ def create_upload(
     except InputError as error:
         path.unlink(missing_ok=True)
         raise AppError(422, error.code, str(error), filename=file.filename) from error
-    except AppError:
+    except BaseException:  # refused (AppError) or unreadable: the file is not kept
         path.unlink(missing_ok=True)
         raise
+    masker = ItemMasker(workspace.mask_pii, secret=pii_secret(settings), workspace_id=workspace.id)
+    source = masker.attribute(source)
     options = UploadOptions(kind=kind, source=source, rating_scale=rating_scale, dayfirst=dayfirst)
     upload = Upload(
         workspace_id=workspace.id,
-        filename=file.filename or "upload.csv",
+        filename=masker.text(file.filename or "upload.csv", 500),
         stored_path=str(path),
         size_bytes=size,
         sha256=digest.hexdigest(),
