@@ -263,8 +263,28 @@ def feedback_detail(*, session: Session, feedback: Feedback) -> FeedbackDetail:
     )
 
 
+def list_uploads(
+    *, session: Session, workspace_id: int, cursor: str | None, limit: int
+) -> tuple[list[Upload], str | None]:
+    """Return one page of the workspace's uploads, newest first, and the cursor of the next page."""
+    query = select(Upload).where(Upload.workspace_id == workspace_id)
+    if cursor:
+        query = query.where(Upload.id < decode_cursor(cursor))
+    rows = list(session.scalars(query.order_by(Upload.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1].id) if more and rows else None
+
+
+READING_WEIGHT = 0.1  # reading the file is fast; analysing its rows is what a person waits for
+
+
 def upload_public(*, session: Session, upload: Upload) -> UploadPublic:
-    """Return an upload job's state with its listed row errors and analysis progress."""
+    """Return an upload job's state with its listed row errors and analysis progress.
+
+    progress = 0.1 x the share of the file read + 0.9 x the rows analysed over the rows expected (those stored
+    so far, scaled up by the share still to read), so it moves with every analysed batch; 1 once done.
+    """
     analysed = session.scalar(
         select(func.count())
         .select_from(Feedback)
@@ -280,9 +300,10 @@ def upload_public(*, session: Session, upload: Upload) -> UploadPublic:
     if upload.status in ("done", "failed"):
         progress = 1.0
     else:
-        reading = upload.bytes_read / upload.size_bytes if upload.size_bytes else 1.0
-        analysing = rows_analysed / upload.rows_stored if upload.rows_stored else 0.0
-        progress = round(min(0.5 * reading + 0.5 * analysing * reading, 0.99), 4)
+        reading = min(upload.bytes_read / upload.size_bytes, 1.0) if upload.size_bytes else 1.0
+        expected = upload.rows_stored / reading if reading else 0.0
+        analysing = min(rows_analysed / expected, 1.0) if expected else float(upload.reading_done)
+        progress = round(min(READING_WEIGHT * reading + (1 - READING_WEIGHT) * analysing, 0.99), 4)
     data: dict[str, Any] = upload.model_dump()
     return UploadPublic(
         **data,

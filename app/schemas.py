@@ -285,14 +285,23 @@ class UploadPublic(BaseModel):
     rows_stored: int
     rows_duplicate: int
     rows_failed: int
-    rows_analysed: int
-    progress: float
+    rows_analysed: int = Field(description="Feedback stored from this upload whose analysis is over (done or failed).")
+    progress: float = Field(
+        description="0..1: 0.1 x the share of the file read + 0.9 x rows analysed over rows expected; 1 once done."
+    )
     error: str | None
     errors: list[RowErrorPublic]
     errors_listed: int
     created_at: UtcDatetime
     started_at: UtcDatetime | None
     finished_at: UtcDatetime | None
+
+
+class UploadsPublic(BaseModel):
+    """A page of upload jobs, newest first; pass `next_cursor` as `cursor` for the next page (null: no more)."""
+
+    data: list[UploadPublic]
+    next_cursor: str | None
 
 
 class WorkspacePublic(BaseModel):

@@ -59,10 +59,10 @@ _NUMBER = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:/\s*(\d+(?:[.,]\d+)?))?\s*$"
 
 @dataclass(frozen=True)
 class UploadOptions:
-    """What an upload says about all its rows."""
+    """What an upload says about all its rows: a `kind` or `source` given here wins over the file's columns."""
 
-    kind: Kind = Kind.review
-    source: str | None = None
+    kind: Kind | None = None  # None: a kind column says, else review
+    source: str | None = None  # None: a source column (source, platform, site) says, else none
     rating_scale: float | None = None
     dayfirst: bool = True
 
@@ -121,11 +121,11 @@ def _date(value: str, dayfirst: bool) -> datetime:
 def row_to_item(row: FeedbackRow, columns: Mapping[str, str], options: UploadOptions) -> FeedbackCreate | RowError:
     """Turn one CSV row into a feedback item, or a RowError naming the column at fault."""
     values = {field: row.fields.get(column, "").strip() for field, column in columns.items()}
-    item: dict[str, Any] = {"text": row.text, "kind": options.kind, "source": options.source}
+    item: dict[str, Any] = {"text": row.text, "kind": options.kind or Kind.review, "source": options.source}
     for field in ("external_id", "source", "channel", "segment"):
-        if values.get(field):
+        if values.get(field) and not (field == "source" and options.source is not None):
             item[field] = values[field]
-    if values.get("kind"):
+    if values.get("kind") and options.kind is None:
         item["kind"] = values["kind"].lower()
     if values.get("language"):
         item["language"] = values["language"].lower().replace("_", "-").split("-")[0]
@@ -145,6 +145,8 @@ def row_to_item(row: FeedbackRow, columns: Mapping[str, str], options: UploadOpt
         except (ValueError, OverflowError):
             return RowError(row.line, f"date '{values['created_at']}' is not a date", columns["created_at"])
     mapped = set(columns.values()) - {columns[f] for f in METADATA_FIELDS if f in columns}
+    overridden = [f for f in ("source", "kind") if f in columns and getattr(options, f) is not None]
+    mapped -= {columns[f] for f in overridden}  # the user's choice won: the column is kept as metadata
     metadata = {name: value for name, value in row.fields.items() if name not in mapped and value.strip()}
     for field in METADATA_FIELDS:
         if values.get(field):

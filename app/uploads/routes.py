@@ -7,15 +7,15 @@ import json
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Form, UploadFile
+from fastapi import APIRouter, Form, Query, UploadFile
 
 from app.api.deps import SessionDep, SettingsDep, UploadDep, WorkersDep, WorkspaceDep
 from app.core.errors import AppError
-from app.crud import upload_public
+from app.crud import list_uploads, upload_public
 from app.feedback.privacy import ItemMasker, pii_secret
 from app.jobs.queue import JobKind
 from app.models import Kind, Upload
-from app.schemas import Attribute, UploadPublic
+from app.schemas import Attribute, UploadPublic, UploadsPublic
 from app.uploads.files import upload_folder
 from app.uploads.mapping import UploadOptions, resolve_columns
 from nlp.errors import InputError
@@ -49,8 +49,10 @@ def create_upload(
     mapping: Annotated[
         str | None, Form(description='JSON field -> column, e.g. {"text": "Verbatim", "created_at": "Date"}')
     ] = None,
-    kind: Annotated[Kind, Form(description="What the rows are (unless a column says).")] = Kind.review,
-    source: Annotated[Attribute | None, Form(description="Where the export comes from (unless a column says).")] = None,
+    kind: Annotated[
+        Kind | None, Form(description="What the rows are; wins over a kind column (default: the column, else review).")
+    ] = None,
+    source: Annotated[Attribute | None, Form(description="Where from; wins over a source/site column.")] = None,
     rating_scale: Annotated[float | None, Form(gt=0, description="The rating scale, when not 5.")] = None,
     dayfirst: Annotated[bool, Form(description="Read 01/02/2026 as 1 February (false: 2 January).")] = True,
 ) -> UploadPublic:
@@ -97,7 +99,7 @@ def create_upload(
         stored_path=str(path),
         size_bytes=size,
         sha256=digest.hexdigest(),
-        kind=kind,
+        kind=kind or Kind.review,
         source=source,
         mapping=columns_mapping,
         options=options.__dict__,
@@ -110,6 +112,18 @@ def create_upload(
     if workers is not None:
         workers.wake(JobKind.uploads)
     return upload_public(session=session, upload=upload)
+
+
+@router.get("", response_model=UploadsPublic, summary="List the workspace's uploads, newest first")
+def read_uploads(
+    session: SessionDep,
+    workspace: WorkspaceDep,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Uploads per page (1-100).")] = 20,
+) -> UploadsPublic:
+    """Return a page of the workspace's upload jobs, each as GET /v1/uploads/{id} answers it."""
+    uploads, next_cursor = list_uploads(session=session, workspace_id=workspace.id, cursor=cursor, limit=limit)
+    return UploadsPublic(data=[upload_public(session=session, upload=u) for u in uploads], next_cursor=next_cursor)
 
 
 @router.get("/{upload_id}", response_model=UploadPublic, summary="An upload job's status and counts")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.models import Feedback
-from tests.app.conftest import wait_upload
+from tests.app.conftest import new_workspace, wait_upload
 
 ROWS = [
     ("R1", "2026-05-01", "5", "Accueil très aimable en agence, dossier réglé en 10 minutes"),
@@ -162,3 +163,61 @@ def test_another_workspace_cannot_see_an_upload(client: TestClient, auth: dict[s
     job = upload(client, auth, export()).json()
     response = client.get(f"/v1/uploads/{job['id']}", headers=new_workspace(client))
     assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_the_source_and_kind_chosen_by_the_user_win_over_columns(client: TestClient, auth: dict[str, str]) -> None:
+    header = ("id", "site", "kind", "avis")
+    rows = [("S1", "trustpilot", "social", "Livraison rapide, merci"), ("S2", "google", "survey", "Colis abîmé")]
+    chosen = wait_upload(client, auth, upload(client, auth, export(",", "utf-8", header, rows), source="shop",
+                                              kind="review").json()["id"])  # fmt: skip
+    assert chosen["source"] == "shop" and chosen["kind"] == "review" and chosen["rows_stored"] == 2
+    stored = client.get("/v1/feedback", headers=auth).json()["data"]
+    assert {(f["source"], f["kind"]) for f in stored} == {("shop", "review")}
+    # the overruled columns are not lost: they stay in each row's metadata
+    assert sorted((f["metadata"]["site"], f["metadata"]["kind"]) for f in stored) == [
+        ("google", "survey"), ("trustpilot", "social"),
+    ]  # fmt: skip
+    other = new_workspace(client)
+    unchosen = wait_upload(client, other, upload(client, other, export(",", "utf-8", header, rows)).json()["id"])
+    assert unchosen["kind"] == "review" and unchosen["source"] is None
+    by_columns = client.get("/v1/feedback", headers=other).json()["data"]
+    assert sorted((f["source"], f["kind"]) for f in by_columns) == [("google", "survey"), ("trustpilot", "social")]
+
+
+def test_uploads_are_listed_newest_first_page_by_page(client: TestClient, auth: dict[str, str]) -> None:
+    ids = []
+    for n in range(3):
+        rows = [(f"L{n}", "2026-05-01", "4", f"Avis numéro {n}, conseiller aimable")]
+        job = upload(client, auth, export(rows=rows), name=f"e{n}.csv").json()
+        ids.append(wait_upload(client, auth, job["id"])["id"])
+    first = client.get("/v1/uploads", params={"limit": 2}, headers=auth)
+    assert first.status_code == 200
+    page = first.json()
+    assert [u["id"] for u in page["data"]] == ids[::-1][:2] and page["next_cursor"]
+    assert page["data"][0] == client.get(f"/v1/uploads/{ids[2]}", headers=auth).json()  # the same public shape
+    rest = client.get("/v1/uploads", params={"limit": 2, "cursor": page["next_cursor"]}, headers=auth).json()
+    assert [u["id"] for u in rest["data"]] == [ids[0]] and rest["next_cursor"] is None
+    assert rest["data"][0]["filename"] == "e0.csv"
+    assert client.get("/v1/uploads", headers=new_workspace(client)).json() == {"data": [], "next_cursor": None}
+    bad = client.get("/v1/uploads", params={"cursor": "nonsense!"}, headers=auth)
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_cursor"
+
+
+def test_progress_counts_analysed_rows(client: TestClient, auth: dict[str, str]) -> None:
+    client.app.state.settings.analysis_batch_size = 5  # type: ignore[attr-defined]
+    rows = [(str(i), "2026-01-01", "3", f"Conseiller numéro {i} très aimable, dossier réglé") for i in range(40)]
+    job = upload(client, auth, export(rows=rows)).json()
+    seen, deadline = [], time.monotonic() + 120
+    while time.monotonic() < deadline:  # every state the page could show, as fast as it could poll
+        state = client.get(f"/v1/uploads/{job['id']}", headers=auth).json()
+        seen.append(state)
+        if state["status"] in ("done", "failed"):
+            break
+    done = seen[-1]
+    assert (done["status"], done["rows_stored"], done["rows_analysed"], done["progress"]) == ("done", 40, 40, 1.0)
+    progress = [s["progress"] for s in seen]
+    assert progress == sorted(progress)  # never goes back
+    read = [s for s in seen if s["status"] == "running" and s["rows_read"] == 40]
+    for state in read:  # once the file is read, progress is 0.1 + 0.9 x the analysed share
+        assert state["progress"] == pytest.approx(min(0.1 + 0.9 * state["rows_analysed"] / 40, 0.99), abs=1e-4)
+    assert any(0 < s["rows_analysed"] < 40 and 0.1 < s["progress"] < 1 for s in read), progress
