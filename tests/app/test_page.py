@@ -71,13 +71,23 @@ def served(shipped: Pipeline, page_settings: Settings) -> Iterator[tuple[str, st
 
 
 @pytest.fixture(scope="module")
-def empty_key(served: tuple[str, str], page_settings: Settings) -> str:
+def new_workspace(served: tuple[str, str], page_settings: Settings) -> Callable[[str], str]:
+    """Create another workspace of the served app, with no feedback; return its key."""
+
+    def create(name: str) -> str:
+        engine = make_engine(page_settings.database_url)
+        with session_scope(engine) as session:
+            _, key = create_workspace(session=session, name=name)
+        engine.dispose()
+        return key
+
+    return create
+
+
+@pytest.fixture(scope="module")
+def empty_key(new_workspace: Callable[[str], str]) -> str:
     """The key of a second workspace of the served app, with no feedback at all."""
-    engine = make_engine(page_settings.database_url)
-    with session_scope(engine) as session:
-        _, key = create_workspace(session=session, name="empty")
-    engine.dispose()
-    return key
+    return new_workspace("empty")
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +104,7 @@ def browser() -> Iterator[Any]:
 
 def api(served: tuple[str, str], path: str, **params: Any) -> Any:
     """The API's answer, as the page's numbers must show it."""
-    base, key = served
-    response = httpx.get(base + path, params=params, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    response = httpx.get(served[0] + path, params=params, headers={"Authorization": f"Bearer {served[1]}"}, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -104,6 +113,11 @@ def two_decimals(value: float) -> str:
     """The page's 2-decimal format: Intl.NumberFormat rounds the number's shortest decimal form half away from
     zero ("4.385" -> "4.39"), where Python's format rounds its binary value (4.38499... -> "4.38")."""
     return str(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def whole_percent(share: float) -> str:
+    """The page's percentage in English: Intl.NumberFormat rounds half away from zero (0.625 -> "63%")."""
+    return f"{Decimal(repr(share * 100)).quantize(Decimal('1'), rounding=ROUND_HALF_UP)}%"
 
 
 def signed(value: float, digits: int = 2) -> str:
@@ -574,6 +588,215 @@ def test_topics_say_computing_then_show_the_apis_topics_once_done(
     assert 200 in statuses()[seen:], "no 200 for the curve's new ETag"
     assert statuses()[0] == 200
     assert page.evaluate("window.__parcours.renders.curve") == renders["curve"] == 1
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def scroll_width(page: Any) -> int:
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
+def test_a_phone_sees_the_map_the_drill_down_and_the_report_without_sideways_scroll(
+    open_map: Callable[..., Tab], context: Any
+) -> None:
+    page = open_map().page
+    page.set_viewport_size(PHONE)
+    page.wait_for_function(f"window.innerWidth === {PHONE['width']}")
+    assert scroll_width(page) <= PHONE["width"]  # the KPI grid once made it 883 px wide
+    assert page.eval_on_selector("#kpis", "n => n.getBoundingClientRect().right") <= PHONE["width"]
+    page.click("#curve .stage-col[data-stage=support]")  # the chart scrolls inside its own box
+    page.wait_for_selector("#drill-list li.feedback")
+    assert scroll_width(page) <= PHONE["width"]
+    with context.expect_page() as opened:
+        page.click("#open-report")
+    report = opened.value
+    report.set_viewport_size(PHONE)
+    report.wait_for_selector("body[data-ready]")
+    assert scroll_width(report) <= PHONE["width"]
+
+
+def boxes_overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+
+
+BOXES = "nodes => nodes.map(n => { const r = n.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top, bottom: r.bottom, text: n.textContent, stage: n.closest('[data-stage]')?.dataset.stage}; })"  # noqa: E501
+
+
+def test_the_reports_stage_names_are_whole_and_its_value_labels_never_overlap(
+    context: Any, served: tuple[str, str]
+) -> None:
+    base, key = served
+    page = context.new_page()
+    page.goto(f"{base}/#key={key}")  # the key reaches sessionStorage; the report reads it there
+    page.wait_for_selector("#curve .curve-point")
+    page.goto(f"{base}/report?lang=fr")
+    page.wait_for_selector("body[data-ready]")
+    stages = api(served, "/v1/journey/curve", lang="fr")["stages"]
+    assert any(len(s["label"]) > 20 for s in stages)  # "Réception / mise en route" was cut after "mise en"
+    for stage in stages:
+        column = page.locator(f"#curve .stage-col[data-stage={stage['stage']}]")
+        labels = column.locator(".stage-label").evaluate_all(BOXES)
+        assert " ".join(label["text"] for label in labels) == stage["label"]
+        box = column.locator(".col-bg").evaluate("n => n.getBoundingClientRect().toJSON()")
+        for label in labels:  # inside its own column: nothing runs into the next stage
+            assert box["left"] <= label["left"] and label["right"] <= box["right"], (stage["stage"], label)
+    values = page.locator("#curve .share-value").evaluate_all(BOXES)
+    assert len(values) == 2 * len(stages)
+    for i, first in enumerate(values):
+        for second in values[i + 1 :]:
+            assert not boxes_overlap(first, second), (first, second)  # once printed as "50 %50 %"
+
+
+def test_heat_map_cells_are_faint_without_evidence_and_show_their_irritant_and_delight_shares(
+    open_map: Callable[..., Tab], served: tuple[str, str]
+) -> None:
+    page = open_map().page
+    matrix = api(served, "/v1/journey/matrix", lang="en")
+    shown = page.eval_on_selector_all(
+        "#heatmap .heat-cell",
+        "cells => cells.map(c => ({stage: c.dataset.stage, touchpoint: c.dataset.touchpoint,"
+        " opacity: +c.querySelector('.cell-fill').getAttribute('fill-opacity'),"
+        " irritant: c.querySelector('.cell-irritant')?.textContent,"
+        " delight: c.querySelector('.cell-delight')?.textContent}))",
+    )
+    by_cell = {(c["stage"], c["touchpoint"]): c for c in shown}
+    for cell in matrix["cells"]:
+        drawn = by_cell[(cell["stage"], cell["touchpoint"])]
+        strength = cell.get("strength", cell["mentions"] / (cell["mentions"] + 5))
+        assert drawn["opacity"] == pytest.approx(0.25 + 0.75 * strength, abs=1e-3)
+        assert drawn["irritant"] == whole_percent(cell["irritant_share"])
+        assert drawn["delight"] == whole_percent(cell["delight_share"])
+    busiest = max(matrix["cells"], key=lambda c: c["mentions"])
+    single = min(matrix["cells"], key=lambda c: c["mentions"])
+    assert single["mentions"] == 1 and busiest["mentions"] > 50
+    faint, strong = (by_cell[(c["stage"], c["touchpoint"])]["opacity"] for c in (single, busiest))
+    assert faint < 0.45 < 0.9 < strong
+
+
+def test_alerts_sit_below_the_map_folded_with_their_count(
+    open_map: Callable[..., Tab], served: tuple[str, str]
+) -> None:
+    page = open_map().page
+    page.wait_for_selector("#alerts[aria-busy=false]")
+    map_bottom = page.eval_on_selector("#map", "n => n.getBoundingClientRect().bottom")
+    assert page.eval_on_selector("#alerts-panel", "n => n.getBoundingClientRect().top") > map_bottom
+    alerts = api(served, "/v1/alerts", lang="en")
+    total = alerts.get("total", len(alerts["alerts"]))
+    assert page.is_visible("#alerts-count") == (total > 0)
+    if total:
+        assert page.text_content("#alerts-count") == str(total)
+    page.click("#alerts-panel > summary")
+    assert page.is_hidden("#alerts")
+
+
+EMOJI = "😡😡 livraison en retard de 3 semaines 👎 et le service client ne répond jamais, très déçu 😤"
+
+
+def post_feedback(base: str, key: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Send feedback by the API and wait until it is analysed; return each item with its mentions."""
+    headers = {"Authorization": f"Bearer {key}"}
+    sent = httpx.post(f"{base}/v1/feedback", json={"items": items}, headers=headers, timeout=30)
+    assert sent.status_code in (200, 201, 202), sent.text
+    ids = [item["id"] for item in sent.json()["items"]]
+
+    def analysed() -> list[dict[str, Any]] | None:
+        listed = httpx.get(f"{base}/v1/feedback", params={"include": "mentions", "limit": 500}, headers=headers)
+        found = {f["id"]: f for f in listed.json()["data"]}  # as the drill-down reads them
+        return [found[i] for i in ids] if all(found[i]["status"] == "analysed" for i in ids) else None
+
+    return wait_until(analysed, 60, "the analysis of the posted feedback")  # type: ignore[no-any-return]
+
+
+def test_a_first_import_says_why_there_is_no_alert_and_highlights_emoji_verbatims_on_the_right_words(
+    open_map: Callable[..., Tab], served: tuple[str, str], new_workspace: Callable[[str], str]
+) -> None:
+    base = served[0]
+    key = new_workspace("first import")
+    [item] = post_feedback(base, key, [{"text": EMOJI, "external_id": "e1"}])
+    assert item["evidence"] and any(len(e["text"]) == 1 and ord(e["text"]) > 0xFFFF for e in item["evidence"])
+    page = open_map(key=key).page
+    alerts = api((base, key), "/v1/alerts", lang="en")
+    assert alerts["status"] == "insufficient_history" and alerts["alerts"] == []
+    page.wait_for_selector("#alerts .notice-history")
+    text = page.text_content("#alerts") or ""
+    assert f"Not enough history yet (alerts start after {alerts['weeks_needed']} weeks of data" in text
+    assert page.locator("#alerts li.alert").count() == 0 and page.is_hidden("#alerts-count")
+
+    mention = item["mentions"][0]
+    page.click(f"#curve .stage-col[data-stage={mention['stage']}]")
+    page.wait_for_selector(f"#drill-list li[data-id='{item['id']}']")
+    quote = page.locator(f"#drill-list li[data-id='{item['id']}'] blockquote")
+    assert quote.text_content() == EMOJI  # no character split in two
+    words = quote.locator("strong.evidence").evaluate_all(
+        "words => words.map(w => [+w.dataset.start, +w.dataset.end, w.textContent])"
+    )
+    assert words == [[e["start"], e["end"], e["text"]] for e in item["evidence"]]
+    assert words[0][2] == "😡" and "en retard" in [w[2] for w in words]  # offsets in code points, not UTF-16
+    marks = quote.locator("mark.mention-focus").evaluate_all("marks => marks.map(m => m.textContent)")
+    assert marks == [m["text"] for m in item["mentions"] if m["stage"] == mention["stage"]]
+
+
+def test_a_file_with_unknown_headers_is_imported_through_the_column_mapping_dialog(
+    open_map: Callable[..., Tab], served: tuple[str, str], new_workspace: Callable[[str], str]
+) -> None:
+    base = served[0]
+    key = new_workspace("unknown headers")
+    tab = open_map(key=key, wait=False)
+    page = tab.page
+    page.wait_for_selector("#empty:not([hidden])")
+    data = (
+        "ref;quand;etoiles;ressenti\r\n"
+        "U1;2026-11-20;1;Le conseiller au téléphone m'a raccroché au nez, trois appels sans réponse.\r\n"
+        "U2;21/11/2026;5;Livraison rapide et colis bien emballé, parfait.\r\n"
+        'U3;2026-11-22;4;"Souscription en ligne simple; je recommande."\r\n'
+    ).encode()
+    page.evaluate(
+        """() => { window.__progress = [];
+        new MutationObserver(() => { const bar = document.querySelector('#upload-status .progress');
+          if (bar) window.__progress.push(+bar.getAttribute('aria-valuenow')); })
+          .observe(document.querySelector('#upload-status'), {subtree: true, attributes: true, childList: true}); }"""
+    )
+    page.set_input_files(
+        "#upload-form input[type=file]", files=[{"name": "x.csv", "mimeType": "text/csv", "buffer": data}]
+    )
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#mapping-dialog[open]")
+    assert page.is_hidden("#empty")  # gone as soon as the upload started
+    offered = page.eval_on_selector_all("#mapping-form select[name=text] option", "os => os.map(o => o.value)")
+    assert offered == ["ref", "quand", "etoiles", "ressenti"]
+    assert page.input_value("#mapping-form select[name=text]") == "ressenti"  # the longest first value
+    page.select_option("#mapping-form select[name=created_at]", "quand")
+    page.select_option("#mapping-form select[name=rating]", "etoiles")
+    page.select_option("#mapping-form select[name=external_id]", "ref")
+    page.click("#mapping-form button[type=submit]")
+    page.wait_for_selector("#upload-status[data-status=done]", timeout=60_000)
+    refused = [e for e in tab.errors if "status of 422" in e]
+    assert len(refused) == 1  # the first try, without the mapping
+    tab.errors.remove(refused[0])
+
+    upload = api((base, key), f"/v1/uploads/{page.get_attribute('#upload-status', 'data-upload-id')}")
+    assert upload["columns"]["text"] == "ressenti" and upload["columns"]["created_at"] == "quand"
+    assert (upload["rows_read"], upload["rows_stored"], upload["rows_failed"]) == (3, 3, 0)
+    rows = api((base, key), "/v1/feedback", limit=10)["data"]
+    assert sorted((r["external_id"], r["rating"], r["created_at"][:10]) for r in rows) == [
+        ("U1", 1.0, "2026-11-20"), ("U2", 5.0, "2026-11-21"), ("U3", 4.0, "2026-11-22"),
+    ]  # fmt: skip
+    assert any(r["text"] == "Souscription en ligne simple; je recommande." for r in rows)
+    wait_until(lambda: upload_analysed(page, (base, key), upload["id"]), what="the page to show the analysed count")
+    progress = page.evaluate("window.__progress")
+    assert progress == sorted(progress) and progress[-1] == 100  # never backwards
+    failed = page.locator("#upload-status dd[data-count=rows_failed]")
+    assert failed.text_content() == "0" and failed.evaluate("n => getComputedStyle(n).color") != "rgb(180, 35, 24)"
+    page.wait_for_function("+document.querySelector('#kpis [data-kpi=feedback] .kpi-value').dataset.value === 3")
+
+
+def upload_analysed(page: Any, served: tuple[str, str], upload_id: int) -> bool:
+    job = api(served, f"/v1/uploads/{upload_id}")
+    text = page.text_content("#upload-status .progress-detail") or ""
+    return bool(
+        job["rows_analysed"] == 3 and text == f"{job['rows_analysed']} of {job['rows_stored']} stored rows analysed"
+    )
 
 
 def test_a_screenshot_of_the_map_on_the_demo_data(open_map: Callable[..., Tab], tmp_path: Path) -> None:

@@ -35,22 +35,31 @@ export function textOn(colour) {
   return luminance > 0.3 ? INK : "#ffffff";
 }
 
-const GLYPH = 0.6; // a generous mean glyph width of the system sans-serif, in font sizes (bold, accented)
-const MIN_LABEL_SIZE = 8.5;
+const MIN_LABEL_SIZE = 7.5;
+let measurer = null;
+
+/** The drawn width of `text` in the charts' semi-bold font at `size` px (measured on a canvas, never guessed). */
+function textWidth(text, size) {
+  measurer ??= document.createElement("canvas").getContext("2d");
+  measurer.font = `600 ${size}px ${FONT}`;
+  return measurer.measureText(text).width;
+}
 
 /**
- * A stage name fitted to its column: the largest font size (from `size` down to 8.5) at which its longest word fits,
- * wrapped on as many lines as it needs. Nothing is cut: "Réception / mise en service" keeps its last word.
+ * A stage name fitted to its column: the largest font size (from `size` down to 7.5) at which its widest word fits
+ * `width`, wrapped on as many lines as it needs. Nothing is cut: "Réception / mise en route" keeps its last word.
  */
 export function fitLabel(text, width, size) {
   const words = String(text).split(/\s+/).filter(Boolean);
-  const longest = Math.max(1, ...words.map((word) => word.length));
-  const fitted = Math.max(MIN_LABEL_SIZE, Math.min(size, width / (longest * GLYPH)));
-  return {
-    size: Math.round(fitted * 10) / 10,
-    step: Math.round(fitted * 1.2),
-    lines: wrap(text, Math.max(1, Math.floor(width / (fitted * GLYPH)))),
-  };
+  const widest = Math.max(1, ...words.map((word) => textWidth(word, size)));
+  const fitted = Math.floor(Math.max(MIN_LABEL_SIZE, Math.min(size, (size * width) / widest)) * 10) / 10;
+  const lines = [];
+  for (const word of words) {
+    const last = lines.length ? lines[lines.length - 1] : null;
+    if (last !== null && textWidth(`${last} ${word}`, fitted) <= width) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return { size: fitted, step: Math.round(fitted * 1.2), lines };
 }
 
 function columns(width, left, n) {
