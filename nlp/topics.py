@@ -26,6 +26,8 @@ _FEEDBACK_STOP_WORDS = {
     "would", "could", "one", "even", "still", "much", "way",
 }  # fmt: skip
 MATCH_SIMILARITY = 0.8
+# Label words: letters only, three or more ("2eme", "12", "ok", "j" and other fragments never label a topic).
+TOKEN_PATTERN = r"(?u)\b[^\W\d_]{3,}\b"
 
 
 def stop_words() -> list[str]:
@@ -35,7 +37,7 @@ def stop_words() -> list[str]:
 
     words = set(ENGLISH) | set(FRENCH) | _FEEDBACK_STOP_WORDS
     folded = {"".join(c for c in unicodedata.normalize("NFKD", w) if not unicodedata.combining(c)) for w in words}
-    pieces = {p for w in words | folded for p in re.findall(r"(?u)\b\w\w+\b", w)}  # as the vectorizer cuts them
+    pieces = {p for w in words | folded for p in re.findall(TOKEN_PATTERN, w)}  # as the vectorizer cuts them
     return sorted(words | folded | pieces)
 
 
@@ -116,7 +118,8 @@ class TopicModeller:
             hdbscan_model=HDBSCAN(
                 min_cluster_size=size, min_samples=max(1, size // 3), metric="euclidean", cluster_selection_method="eom"
             ),
-            vectorizer_model=CountVectorizer(stop_words=stop_words()),  # words: topic documents are concatenations
+            # words: topic documents are concatenations
+            vectorizer_model=CountVectorizer(stop_words=stop_words(), token_pattern=TOKEN_PATTERN),
             top_n_words=8,
             calculate_probabilities=False,
         )

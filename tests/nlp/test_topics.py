@@ -73,6 +73,14 @@ def test_three_clear_themes_give_their_topics_across_languages(shipped: Pipeline
     assert sum(1 for a in result.assignments if a >= 0) >= 0.7 * len(texts)
 
 
+def test_labels_hold_no_numbers_or_fragments(shipped: Pipeline) -> None:
+    noisy = [f"{t}, 2eme fois, 3 jours, ok" for t in THEMES["delivery"]] + [f"{t} x2 le 12/03" for t in THEMES["app"]]
+    result = TopicModeller(shipped.embedder, min_topic_size=4).fit(noisy + THEMES["billing"])
+    assert result.topics
+    for topic in result.topics:
+        assert all(len(w) >= 3 and w.isalpha() for w in topic.words), topic.words
+
+
 def test_recomputing_on_more_data_keeps_the_topic_ids(shipped: Pipeline) -> None:
     modeller = TopicModeller(shipped.embedder, min_topic_size=4)
     texts = [t for group in THEMES.values() for t in group]
