@@ -60,6 +60,9 @@ RATE_LIMITED_RESPONSE: dict[str, Any] = {
 }
 
 
+CLEAR_SECONDS = 1.0  # how long an address found clear of failures is not asked about again
+
+
 def client_address(scope: Scope) -> str:
     """The client's address as the server saw it (behind a proxy: run uvicorn with --forwarded-allow-ips)."""
     client = scope.get("client")
@@ -79,6 +82,7 @@ class RateLimiter:
         if uri.startswith(("async+redis", "async+rediss", "async+valkey")):
             options |= {"implementation": "redispy", "key_prefix": settings.rate_limit_prefix}
         self.storage = storage_from_string(uri, **options)
+        self._clear: dict[str, float] = {}  # address -> time.monotonic() it was last found clear
         self.strategy = MovingWindowRateLimiter(self.storage)
         self.items: dict[Limit, list[RateLimitItem]] = {
             Limit.auth_failures: parse_many(settings.rate_limit_auth_failures),
@@ -117,7 +121,26 @@ class RateLimiter:
 
     async def failed_authentication(self, scope: Scope) -> None:
         """Count a failed authentication against the request's client address."""
-        await self.hit(Limit.auth_failures, client_address(scope))
+        address = client_address(scope)
+        self._clear.pop(address, None)
+        await self.hit(Limit.auth_failures, address)
+
+    async def address_blocked(self, address: str) -> int | None:
+        """Seconds until `address` may authenticate again; None when it may now.
+
+        An address found clear is not asked about again for `CLEAR_SECONDS` (unless it fails here meanwhile):
+        with Redis, a keyed request then costs no round trip, and failures made through other processes
+        block it at most that much later.
+        """
+        now = time.monotonic()
+        if now - self._clear.get(address, -math.inf) < CLEAR_SECONDS:
+            return None
+        wait = await self.retry_after(Limit.auth_failures, address)
+        if wait is None:
+            if len(self._clear) > 100_000:
+                self._clear.clear()
+            self._clear[address] = now
+        return wait
 
 
 # The workspace id of the API key a request carries (None without a key or with one that is not valid);
@@ -141,7 +164,7 @@ class RateLimits:
             return
         headers = Headers(scope=scope)
         if "authorization" in headers or "x-api-key" in headers:
-            wait = await limiter.retry_after(Limit.auth_failures, client_address(scope))
+            wait = await limiter.address_blocked(client_address(scope))
             if wait is not None:
                 detail = (
                     f"Too many failed authentications from this address "
