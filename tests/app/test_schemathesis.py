@@ -55,6 +55,10 @@ def live(database_url: str, shipped: Pipeline, tmp_path_factory: pytest.TempPath
         idle_poll_seconds=0.05,
         lease_seconds=5,
         workspace_ttl_seconds=0,
+        # the suite sends hundreds of requests a minute: limits high enough that every one reaches its route
+        rate_limit_feedback="10000/minute",
+        rate_limit_analyze="10000/minute",
+        rate_limit_uploads="10000/minute",
     )
     server = uvicorn.Server(
         uvicorn.Config(create_app(config, pipeline=shipped), host="127.0.0.1", port=_free_port(), log_level="warning")
