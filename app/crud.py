@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.core.errors import AppError
@@ -50,13 +51,24 @@ def check_pii_kinds(kinds: Sequence[str]) -> list[str]:
 
 
 def create_workspace(*, session: Session, name: str, mask_pii: Sequence[str] | None = None) -> tuple[Workspace, str]:
-    """Create a workspace with its first API key; return both (the key is not stored, only its hash)."""
+    """Create a workspace with its first API key; return both (the key is not stored, only its hash).
+
+    A name already taken answers 409 `workspace_exists`, also when another request creates it at the same
+    moment: the unique name decides (the second INSERT waits for the first and fails), never a 500.
+    """
+    taken = AppError(409, "workspace_exists", f"A workspace named '{name}' already exists", name=name)
     if session.scalar(select(Workspace.id).where(Workspace.name == name)) is not None:
-        raise AppError(409, "workspace_exists", f"A workspace named '{name}' already exists")
+        raise taken
     kinds = check_pii_kinds(PII_KINDS if mask_pii is None else mask_pii)
     workspace = Workspace(name=name, mask_pii=kinds)
-    session.add(workspace)
-    session.flush()
+    try:
+        with session.begin_nested():  # a savepoint: the caller's transaction survives the lost race
+            session.add(workspace)
+            session.flush()
+    except IntegrityError as error:
+        if session.scalar(select(Workspace.id).where(Workspace.name == name)) is None:
+            raise  # another constraint: not a name taken meanwhile
+        raise taken from error
     key = create_api_key(session=session, workspace=workspace)
     return workspace, key
 

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
+from app.core.errors import AppError
+
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -72,6 +79,52 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
+# A transaction that lost a race to another one and may simply be run again: PostgreSQL's serialization failure
+# and deadlock victim, SQLite's busy database (its busy timeout ran out while another writer held the lock).
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+_SQLITE_BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
+
+
+def is_retryable(error: DBAPIError) -> bool:
+    """Tell whether `error` says that the transaction lost a race (deadlock, serialization, busy SQLite)."""
+    cause = error.orig
+    if getattr(cause, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return True
+    if getattr(cause, "sqlite_errorname", None) in _SQLITE_BUSY:
+        return True
+    return "database is locked" in str(cause)
+
+
+def retry_transaction(
+    session: Session, work: Callable[[], T], *, attempts: int = 6, first_wait: float = 0.02, what: str = "the write"
+) -> T:
+    """Run `work` in the session and commit; a transaction that lost a race is rolled back and run again.
+
+    Waits double from `first_wait` (with jitter, so that the losers do not meet again) for at most `attempts`
+    runs; then answers 503 `database_busy` with Retry-After, never a 500. Other errors are raised at once.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            result = work()
+            session.commit()
+            return result
+        except DBAPIError as error:
+            session.rollback()
+            if not is_retryable(error):
+                raise
+            if attempt == attempts:
+                logger.warning("%s lost %d races in a row; giving up: %s", what, attempts, error.orig)
+                raise AppError(
+                    503,
+                    "database_busy",
+                    f"The database was too busy to complete {what}; nothing was stored, send it again",
+                    headers={"Retry-After": "1"},
+                ) from error
+            logger.info("%s lost a race (attempt %d of %d); running it again: %s", what, attempt, attempts, error.orig)
+            time.sleep(first_wait * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
 def _alembic_config(engine: Engine) -> Any:
     from alembic.config import Config
 
@@ -81,11 +134,48 @@ def _alembic_config(engine: Engine) -> Any:
     return config
 
 
+# pg_advisory_lock's key for "migrating this database" (any constant both processes agree on: 'parcours').
+_MIGRATION_LOCK = 0x70617263_6F757273
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold the database's migration lock: processes that start together migrate one after the other.
+
+    PostgreSQL: a session advisory lock, on a connection of its own, for as long as the migration runs.
+    SQLite: an exclusive lock on `<database>.migrate.lock` next to the file (the migration's own BEGIN IMMEDIATE
+    would also serialise them, but only for the 30 s busy timeout).
+    """
+    if is_postgres(engine):
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({_MIGRATION_LOCK})")
+            connection.commit()  # a session lock: it outlives the transaction, the connection stays idle
+            try:
+                yield
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK})")
+                connection.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    import fcntl  # POSIX: the service runs on Linux (see the Dockerfile)
+
+    with open(f"{database}.migrate.lock", "a+b") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply the migrations up to `revision` (idempotent)."""
+    """Apply the migrations up to `revision` (idempotent; processes starting at once take turns: `migration_lock`)."""
     from alembic import command
 
-    command.upgrade(_alembic_config(engine), revision)
+    with migration_lock(engine):
+        command.upgrade(_alembic_config(engine), revision)
 
 
 def current_revision(connection: Connection) -> str | None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import ValidationError
 
 from app.api.deps import FeedbackDep, SessionDep, SettingsDep, WorkersDep, WorkspaceDep
+from app.core.db import retry_transaction
 from app.core.errors import AppError, validation_errors
 from app.crud import feedback_detail, feedback_public, list_feedback, with_analysis
 from app.feedback.store import erase_feedback, store_feedback
@@ -58,8 +59,10 @@ def ingest_feedback(
         raise AppError(
             422, "invalid_items", f"None of the {len(batch.items)} items is valid", [e.model_dump() for e in errors]
         )
-    stored = store_feedback(session=session, workspace=workspace, items=[item for _, item in valid])
-    session.commit()
+    items = [item for _, item in valid]
+    stored = retry_transaction(
+        session, lambda: store_feedback(session=session, workspace=workspace, items=items), what="the batch"
+    )
     if workers is not None:
         workers.wake(JobKind.analysis)
     results = [

@@ -64,6 +64,8 @@ def store_feedback(
     """Store items (masked as the workspace asks) as pending feedback; an item already stored is not duplicated.
 
     Race-free: concurrent requests with the same item both see one row (INSERT .. ON CONFLICT DO NOTHING).
+    Deadlock-free: rows are inserted in dedup-key order, so two batches holding the same items in different
+    orders wait for each other at most once (never each for the other); the workspace row is taken last.
     """
     if not items:
         return []
@@ -94,7 +96,8 @@ def store_feedback(
             "status": FeedbackStatus.pending.value,
         }
     statement = _insert_ignoring_duplicates(session).returning(Feedback.id, Feedback.dedup_key)
-    created = {key: feedback_id for feedback_id, key in session.execute(statement, list(rows.values())).all()}
+    in_key_order = [rows[key] for key in sorted(rows)]
+    created = {key: feedback_id for feedback_id, key in session.execute(statement, in_key_order).all()}
     missing = [key for key in rows if key not in created]
     existing: dict[str, int] = {}
     if missing:
@@ -170,6 +173,7 @@ def update_rollup(*, session: Session, mentions: Sequence[dict[str, Any]], sign:
         index_elements=list(_ROLLUP_KEY),
         set_={m: table.c[m] + statement.excluded[m] for m in _ROLLUP_MEASURES},
     )
+    # in key order: the analysis worker and erasures touching the same cells never lock them in opposite orders
     session.execute(statement, sorted(deltas, key=lambda d: tuple(str(d[k]) for k in _ROLLUP_KEY)))
     if sign < 0:
         session.execute(delete(table).where(table.c.mentions <= 0))
@@ -225,6 +229,7 @@ def store_analyses(*, session: Session, analyses: Sequence[Analysis], model: str
             table.c.status == FeedbackStatus.analysing.value,
             table.c.lease_until == lease,
         )
+        .order_by(table.c.id)  # locked in id order, then rollup rows in key order, the workspace last
         .with_for_update()
     )
     feedback_of = {f.id: f for f in rows}
@@ -266,6 +271,11 @@ def store_analyses(*, session: Session, analyses: Sequence[Analysis], model: str
 
 def erase_feedback(*, session: Session, feedback: Feedback) -> None:
     """Delete a piece of feedback with its segments and mentions, and take its mentions out of the rollup."""
+    # The feedback row first, as the analysis worker locks it first: an erasure waits for an analysis being
+    # stored (then takes its mentions out too), and of two erasures at once the second finds nothing to do
+    # (its mentions are never taken out of the rollup twice).
+    if session.scalar(select(Feedback.id).where(Feedback.id == feedback.id).with_for_update()) is None:
+        return
     table = MentionRow.__table__
     mentions = [dict(row._mapping) for row in session.execute(select(table).where(table.c.feedback_id == feedback.id))]
     update_rollup(session=session, mentions=mentions, sign=-1)
