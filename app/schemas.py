@@ -65,9 +65,10 @@ Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200), Bef
 FeedbackText = Annotated[str, StringConstraints(min_length=1, max_length=20_000), BeforeValidator(without_nul)]
 
 MAX_RATING_SCALE = 1000.0
-METADATA_KEYS = 50
-METADATA_KEY_CHARS = 100
-METADATA_VALUE_CHARS = 1000
+# Generous: CSV exports put every unmapped column in metadata (survey exports: long questions as headers).
+METADATA_KEYS = 200
+METADATA_KEY_CHARS = 200
+METADATA_VALUE_CHARS = 20_000
 SAFE_INTEGER = 2**53 - 1  # the largest integer a JSON client (JavaScript) reads exactly
 
 MetadataValue = str | int | float | bool | None

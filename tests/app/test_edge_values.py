@@ -224,9 +224,9 @@ def test_nul_and_over_long_strings_in_fields_are_named(client: TestClient, auth:
         {"text": "x", "source": "s" * 101},
         {"text": "x", "channel": "c" * 101},
         {"text": "x", "external_id": "e" * 201},
-        {"text": "x", "metadata": {"k" * 101: 1}},
-        {"text": "x", "metadata": {"note": "n" * 1001}},
-        {"text": "x", "metadata": {f"k{n}": n for n in range(51)}},
+        {"text": "x", "metadata": {"k" * 201: 1}},
+        {"text": "x", "metadata": {"note": "n" * 20_001}},
+        {"text": "x", "metadata": {f"k{n}": n for n in range(201)}},
     ]
     response = client.post("/v1/feedback", json={"items": items}, headers=auth)
     assert response.status_code == 202, response.text
