@@ -140,6 +140,16 @@ def wait_until(check: Callable[[], Any], timeout: float = 20.0, what: str = "con
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def wait_in_page(page: Any, expression: str, timeout: float = TIMEOUT_MS / 1000) -> None:
+    """Wait until `expression` is true in the page. (page.wait_for_function polls with eval, which the page's
+    Content-Security-Policy refuses: no 'unsafe-eval'. An evaluate call from here is not subject to it.)"""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(50)  # lets Playwright deliver the page's events meanwhile
+
+
 class Tab:
     """A page with what it sent and the script errors it raised (a 401 the test asks for is not an error)."""
 
@@ -307,7 +317,7 @@ def test_clicking_a_stage_on_the_curve_shows_its_verbatims_with_mentions_and_evi
         assert item.locator("blockquote").text_content() == feedback["text"]
     if page.is_visible("#drill-more"):
         page.click("#drill-more")
-        page.wait_for_function("document.querySelectorAll('#drill-list li.feedback').length > 10")
+        wait_in_page(page, "document.querySelectorAll('#drill-list li.feedback').length > 10")
 
 
 def test_clicking_a_heat_map_cell_shows_the_verbatims_of_that_cell(
@@ -390,7 +400,7 @@ def test_the_interface_switches_to_french_labels_and_remembers_the_choice(
     assert page.evaluate("document.documentElement.lang") == "en"
     assert page.text_content("#map-title") == "The customer journey"
     page.click(".lang-switch button[data-lang=fr]")
-    page.wait_for_function("document.querySelector('#curve svg').textContent.includes('Recommandation')")
+    wait_in_page(page, "document.querySelector('#curve svg').textContent.includes('Recommandation')")
     assert page.evaluate("document.documentElement.lang") == "fr"
     assert page.get_attribute(".lang-switch button[data-lang=fr]", "aria-pressed") == "true"
     assert page.text_content("#map-title") == "Le parcours client"
@@ -530,7 +540,7 @@ def test_polling_sends_if_none_match_and_a_304_re_renders_nothing(
     page = tab.page
     page.wait_for_selector("#topics li.topic")  # computed during the themes test: nothing is computing now
     page.wait_for_selector("#filters select[name=source] option[value=google]", state="attached")
-    page.wait_for_function("window.__parcours.lastCycle && window.__parcours.lastCycle.changed === 0")
+    wait_in_page(page, "window.__parcours.lastCycle && window.__parcours.lastCycle.changed === 0")
     page.evaluate(
         """() => {
         window.__mutations = 0;
@@ -540,7 +550,7 @@ def test_polling_sends_if_none_match_and_a_304_re_renders_nothing(
     )
     renders = page.evaluate("JSON.stringify(window.__parcours.renders)")
     cycles = page.evaluate("window.__parcours.cycles")
-    page.wait_for_function(f"window.__parcours.cycles >= {cycles + 3}")
+    wait_in_page(page, f"window.__parcours.cycles >= {cycles + 3}")
     assert page.evaluate("window.__mutations") == 0
     assert page.evaluate("JSON.stringify(window.__parcours.renders)") == renders
     assert page.evaluate("window.__parcours.lastCycle") == {
@@ -602,7 +612,7 @@ def test_a_phone_sees_the_map_the_drill_down_and_the_report_without_sideways_scr
 ) -> None:
     page = open_map().page
     page.set_viewport_size(PHONE)
-    page.wait_for_function(f"window.innerWidth === {PHONE['width']}")
+    wait_in_page(page, f"window.innerWidth === {PHONE['width']}")
     assert scroll_width(page) <= PHONE["width"]  # the KPI grid once made it 883 px wide
     assert page.eval_on_selector("#kpis", "n => n.getBoundingClientRect().right") <= PHONE["width"]
     page.click("#curve .stage-col[data-stage=support]")  # the chart scrolls inside its own box
@@ -788,7 +798,7 @@ def test_a_file_with_unknown_headers_is_imported_through_the_column_mapping_dial
     assert progress == sorted(progress) and progress[-1] == 100  # never backwards
     failed = page.locator("#upload-status dd[data-count=rows_failed]")
     assert failed.text_content() == "0" and failed.evaluate("n => getComputedStyle(n).color") != "rgb(180, 35, 24)"
-    page.wait_for_function("+document.querySelector('#kpis [data-kpi=feedback] .kpi-value').dataset.value === 3")
+    wait_in_page(page, "+document.querySelector('#kpis [data-kpi=feedback] .kpi-value').dataset.value === 3")
 
 
 def upload_analysed(page: Any, served: tuple[str, str], upload_id: int) -> bool:
