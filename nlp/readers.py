@@ -2,6 +2,8 @@
 
 Nothing valid is dropped: a bad row yields a `RowError` (line number, column, reason) and reading
 goes on. Only a file that cannot be read at all (binary, missing text column, no header) raises.
+A broken line (stray quote, NUL byte, over-long line) is one RowError; the cost of reading stays linear
+in the file's size whatever it holds (record splitting and delimiter sniffing: `nlp/csv_records.py`).
 """
 
 from __future__ import annotations
@@ -10,16 +12,38 @@ import codecs
 import csv
 import io
 import json
+import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
+from nlp.csv_records import (
+    BrokenRecord,
+    Record,
+    physical_lines,
+    record_fields,
+    sniff_delimiter,
+    split_records,
+)
 from nlp.errors import InputError
 
 SAMPLE_BYTES = 256 * 1024
-DELIMITERS = (",", ";", "\t", "|")
+# A header wider than this is not a feedback export (a row keeps at most 50 other columns as metadata).
+MAX_COLUMNS = 10_000
+# Share of control bytes (NUL included) above which a file is binary rather than text with a few bad bytes.
+BINARY_CONTROL_SHARE = 0.1
+_SIGNATURES = {
+    b"PK\x03\x04": "a ZIP archive (an .xlsx or .ods workbook?)",
+    b"%PDF": "a PDF document",
+    b"\xd0\xcf\x11\xe0": "an Office document (an .xls workbook?)",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+}
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in b"\t\n\r\x0c") + b"\x7f"
+_TEXT_BYTES = bytes(c for c in range(256) if c not in _CONTROL_BYTES)
 # Western encodings real exports come in; charset-normalizer picks among these only, so French
 # cp1252 text is not mistaken for a Central European code page.
 CANDIDATE_ENCODINGS = ["utf_8", "cp1252", "latin_1", "iso8859_15", "mac_roman"]
@@ -46,7 +70,6 @@ TEXT_COLUMNS = (
     "remarques",
 )
 ID_COLUMNS = ("id", "external_id", "review_id", "identifiant", "uuid", "reference")
-csv.field_size_limit(16 * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -69,14 +92,28 @@ class FeedbackRow:
 
 
 def detect_encoding(sample: bytes) -> str:
-    """Return the codec of a file from its first bytes; raise InputError for binary content."""
+    """Return the codec of a file from its first bytes; raise InputError for binary content.
+
+    A few NUL or control bytes are damaged rows, reported one by one; a file is binary when it starts
+    like a known binary format or when control bytes are more than a tenth of it. UTF-16 is recognised
+    by its BOM, or without one by the NUL halves of its ASCII characters.
+    """
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if b"\x00" in sample:
+    for signature, what in _SIGNATURES.items():
+        if sample.startswith(signature):
+            raise InputError(f"The file is binary, not text ({what}); export it as CSV or JSONL", "binary_file")
+    utf16 = _utf16_without_bom(sample)
+    if utf16:
+        return utf16
+    controls = len(sample.translate(None, _TEXT_BYTES))
+    if controls > BINARY_CONTROL_SHARE * len(sample):
         raise InputError(
-            "The file is binary, not text (it contains NUL bytes); export it as CSV or JSONL", "binary_file"
+            f"The file is binary, not text ({controls:,} NUL or control bytes in its first {len(sample):,}); "
+            "export it as CSV or JSONL",
+            "binary_file",
         )
     try:
         sample.decode("utf-8")
@@ -99,19 +136,21 @@ def detect_encoding(sample: bytes) -> str:
     return "cp1252" if encoding in ("latin_1", "iso8859_15") else encoding
 
 
-def detect_delimiter(sample: str) -> str:
-    """Return the delimiter among `, ; TAB |` that structures the sample's first lines."""
-    import clevercsv
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """Return utf-16-le/-be when every other byte of the sample is mostly NUL (ASCII in UTF-16), else None."""
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    even_nul, odd_nul = sample[0 : 2 * pairs : 2].count(0), sample[1 : 2 * pairs : 2].count(0)
+    for encoding, high, low in (("utf-16-le", odd_nul, even_nul), ("utf-16-be", even_nul, odd_nul)):
+        if high > 0.3 * pairs and low < 0.05 * pairs:
+            return encoding
+    return None
 
-    lines = sample.splitlines()[:50]
-    try:
-        dialect = clevercsv.Sniffer().sniff("\n".join(lines), delimiters=list(DELIMITERS))
-    except Exception:  # clevercsv raises bare errors on odd samples; fall back to counting below
-        dialect = None
-    if dialect is not None and dialect.delimiter in DELIMITERS:
-        return str(dialect.delimiter)
-    header = lines[0] if lines else ""
-    return max(DELIMITERS, key=header.count)
+
+def detect_delimiter(sample: str) -> str:
+    """Return the delimiter among `, ; TAB |` that structures the sample's first lines (bounded work)."""
+    return sniff_delimiter(sample)
 
 
 def pick_column(header: Sequence[str], wanted: str | None, candidates: Sequence[str], what: str) -> str | None:
@@ -121,12 +160,18 @@ def pick_column(header: Sequence[str], wanted: str | None, candidates: Sequence[
         if fold_name(wanted) in normalised:
             return normalised[fold_name(wanted)]
         raise InputError(
-            f"No column '{wanted}' for the {what}. Available columns: {', '.join(header)}", "missing_column"
+            f"No column '{wanted}' for the {what}. Available columns: {column_list(header)}", "missing_column"
         )
     for candidate in candidates:
         if candidate in normalised:
             return normalised[candidate]
     return None
+
+
+def column_list(header: Sequence[str], shown: int = 50) -> str:
+    """Return the header's names for a message: the first `shown`, then how many more."""
+    names = ", ".join(header[:shown])
+    return names if len(header) <= shown else f"{names} and {len(header) - shown:,} more"
 
 
 def fold_name(name: str) -> str:
@@ -135,11 +180,26 @@ def fold_name(name: str) -> str:
     return "".join(ch for ch in stripped if not unicodedata.combining(ch)).replace(" ", "_")
 
 
-_CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\x7f"}
+# Control characters (NUL included) and the lone surrogates the decoder leaves for undecodable bytes.
+_BAD_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\udc00-\udcff]")
+
+
+def _flag_undecodable(error: UnicodeError) -> tuple[str, int]:
+    """Decode each undecodable byte to a lone surrogate (as surrogateescape does, bytes below 128 included)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return "".join(chr(0xDC00 + byte) for byte in error.object[error.start : error.end]), error.end
+
+
+codecs.register_error("parcours.flag", _flag_undecodable)
 
 
 def _bad_characters(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" or ch in _CONTROL for ch in text)
+    return _BAD_CHARACTERS.search(text) is not None
+
+
+def _bad_record(record: Record) -> bool:
+    return any(_BAD_CHARACTERS.search(line) for line in record.lines)
 
 
 @dataclass
@@ -156,35 +216,42 @@ class CsvExport:
     header: list[str]
     text_column: str
     id_column: str | None
-    _reader: Any = field(repr=False)  # the csv reader, positioned after the header
+    _records: Iterator[Record | BrokenRecord] = field(repr=False)  # positioned after the header
+    _text: io.TextIOWrapper = field(repr=False)  # kept open as long as the export is
 
     @classmethod
     def open(cls, stream: BinaryIO, text_column: str | None = None, id_column: str | None = None) -> CsvExport:
-        """Sniff and read the header of a seekable binary stream; raise InputError if it is not a usable CSV."""
+        """Sniff and read the header of a seekable binary stream; raise InputError if it is not a usable CSV.
+
+        The work is bounded whatever the file: a 256 KB sample and the header record (at most 256K characters).
+        """
         sample = stream.read(SAMPLE_BYTES)
         if not sample.strip():
             raise InputError("The file is empty", "empty_file")
         encoding = detect_encoding(sample)
-        stream.seek(0)
-        text_stream = io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="")
         delimiter = detect_delimiter(sample.decode(encoding, errors="replace"))
-        reader = csv.reader(text_stream, delimiter=delimiter)
-        try:
-            header = [h.strip() for h in next(reader, [])]
-        except csv.Error as error:
-            raise InputError(f"The header row cannot be read: {error}", "bad_header") from error
+        stream.seek(0)
+        text = io.TextIOWrapper(stream, encoding=encoding, errors="parcours.flag", newline="")
+        records = split_records(physical_lines(text), delimiter)
+        header = [h.strip() for h in _header_fields(records, delimiter)]
         if not header or not any(header):
             raise InputError("The file has no header row", "bad_header")
+        if len(header) > MAX_COLUMNS:
+            raise InputError(
+                f"The header row has {len(header):,} columns, more than the {MAX_COLUMNS:,} a feedback export can "
+                f"have (is '{delimiter}' the delimiter?)",
+                "bad_header",
+            )
         if any(_bad_characters(name) for name in header):
             raise InputError(f"The header row holds bytes that are not {encoding} text", "bad_header")
         text_name = pick_column(header, text_column, TEXT_COLUMNS, "text")
         if text_name is None:
             raise InputError(
-                f"No text column found: name it explicitly. Available columns: {', '.join(header)}",
+                f"No text column found: name it explicitly. Available columns: {column_list(header)}",
                 "missing_text_column",
             )
         id_name = pick_column(header, id_column, ID_COLUMNS if id_column is None else (), "id")
-        return cls(stream, encoding, delimiter, header, text_name, id_name, reader)
+        return cls(stream, encoding, delimiter, header, text_name, id_name, records, text)
 
     def position(self) -> int:
         """Return the number of bytes of the file read so far."""
@@ -192,15 +259,16 @@ class CsvExport:
 
     def rows(self) -> Iterator[FeedbackRow | RowError]:
         """Stream the records as FeedbackRow or RowError, in file order (`line` is where the record starts)."""
-        reader, header = self._reader, self.header
+        header = self.header
         text_index = header.index(self.text_column)
         row_number = 0
-        while True:
-            line = reader.line_num + 1
+        for record in self._records:
+            if isinstance(record, BrokenRecord):
+                yield RowError(record.line, record.reason)
+                continue
+            line = record.line
             try:
-                values = next(reader)
-            except StopIteration:
-                return
+                values = record_fields(record, self.delimiter)
             except csv.Error as error:
                 yield RowError(line, f"malformed CSV: {error}")
                 continue
@@ -219,9 +287,11 @@ class CsvExport:
                 # An unquoted delimiter inside a last, free-text column: the overflow is the rest of the text.
                 values = [*values[:text_index], self.delimiter.join(values[text_index:])]
             fields = dict(zip(header, values, strict=False))
-            bad = [name for name, value in fields.items() if _bad_characters(value)]
+            bad = [name for name, value in fields.items() if _bad_characters(value)] if _bad_record(record) else []
             if bad:
-                yield RowError(line, f"non-text bytes (not valid {self.encoding} text)", bad[0])
+                nul = "\x00" in fields[bad[0]]
+                reason = "a NUL byte (binary data)" if nul else f"non-text bytes (not valid {self.encoding} text)"
+                yield RowError(line, reason, bad[0])
                 continue
             text = values[text_index].strip()
             if not text:
@@ -229,6 +299,20 @@ class CsvExport:
                 continue
             row_id = fields.get(self.id_column, "").strip() if self.id_column else ""
             yield FeedbackRow(line, row_id or str(row_number), text, fields)
+
+
+def _header_fields(records: Iterator[Record | BrokenRecord], delimiter: str) -> list[str]:
+    """Return the fields of the first non-blank record; raise InputError if it cannot be read."""
+    for record in records:
+        if isinstance(record, BrokenRecord):
+            raise InputError(f"The header row (line {record.line}) cannot be read: {record.reason}", "bad_header")
+        try:
+            fields = record_fields(record, delimiter)
+        except csv.Error as error:
+            raise InputError(f"The header row cannot be read: {error}", "bad_header") from error
+        if any(value.strip() for value in fields):
+            return fields
+    return []
 
 
 def read_csv(
