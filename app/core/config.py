@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     max_batch_items: int = Field(default=5000, ge=1, description="Most items in one POST /v1/feedback.")
     max_analyze_texts: int = Field(default=1000, ge=1, description="Most texts in one POST /v1/analyze.")
     max_text_chars: int = Field(default=20_000, ge=1, description="Longest feedback text accepted.")
+    max_analyze_chars: int = Field(
+        default=200_000, ge=1, description="Most characters, all texts together, in one POST /v1/analyze."
+    )
+    max_body_bytes: int = Field(
+        default=5 * 1024**2, ge=1, description="Largest request body accepted, counted as it is read (not uploads)."
+    )
     max_upload_bytes: int = Field(default=2 * 1024**3, ge=1, description="Largest CSV upload accepted.")
     analysis_batch_size: int = Field(default=256, ge=1, description="Texts analysed together by the worker.")
     upload_chunk_rows: int = Field(default=1000, ge=1, description="CSV rows stored per transaction.")
@@ -40,12 +46,6 @@ class Settings(BaseSettings):
     )
     idle_poll_seconds: float = Field(default=2.0, gt=0, description="How often an idle worker looks for work.")
     workspace_ttl_seconds: float = Field(
-    max_analyze_chars: int = Field(
-        default=200_000, ge=1, description="Most characters, all texts together, in one POST /v1/analyze."
-    )
-    max_body_bytes: int = Field(
-        default=5 * 1024**2, ge=1, description="Largest request body accepted, counted as it is read (not uploads)."
-    )
         default=1.0, ge=0, description="How long a GET may reuse the workspace row (its data version) it read."
     )
     max_listed_errors: int = Field(default=1000, ge=0, description="Failed rows listed per upload (all counted).")
