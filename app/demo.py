@@ -7,6 +7,7 @@ import threading
 from app.core.config import ROOT, Settings
 from app.core.db import make_engine, session_scope, upgrade
 from app.crud import create_api_key, create_workspace, get_workspace_by_name
+from app.feedback.privacy import pii_secret
 from app.feedback.store import store_feedback
 from app.jobs.workers import AnalysisWorker
 from app.schemas import FeedbackCreate
@@ -33,7 +34,8 @@ def load_demo(settings: Settings, pipeline: Pipeline | None = None) -> tuple[Pip
         columns = resolve_columns(export.header, {}, export.text_column)
         items = [row_to_item(r, columns, UploadOptions()) for r in export.rows() if isinstance(r, FeedbackRow)]
     with session_scope(engine) as session:
-        store_feedback(session=session, workspace=workspace, items=[i for i in items if isinstance(i, FeedbackCreate)])
+        valid = [i for i in items if isinstance(i, FeedbackCreate)]
+        store_feedback(session=session, workspace=workspace, items=valid, id_secret=pii_secret(settings))
     pipeline = pipeline or load_pipeline(settings.model)
     worker = AnalysisWorker(engine, pipeline, settings, threading.Lock())
     while worker.run_once():

@@ -6,7 +6,21 @@ from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -59,6 +73,22 @@ class UploadStatus(StrEnum):
     running = "running"
     done = "done"
     failed = "failed"
+
+
+class Truncated(TypeDecorator[str]):
+    """VARCHAR(length) that stores any string: a longer one is cut to fit, its last character an ellipsis."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None or len(value) <= self.length:
+            return value
+        return value[: self.length - 1] + "\u2026"
 
 
 def _timestamp(nullable: bool = True, index: bool = False) -> Any:
@@ -291,5 +321,7 @@ class UploadRowError(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("upload.id", ondelete="CASCADE"), nullable=False, index=True)
     )
     line: int
-    column: str | None = Field(default=None, max_length=200)
+    # the CSV's own column name, of any length: cut to the column's size (a longer one failed the whole chunk,
+    # and the upload was retried at every lease, forever)
+    column: str | None = Field(default=None, sa_column=Column(Truncated(200), nullable=True))
     reason: str = Field(sa_column=Column(Text, nullable=False))

@@ -83,13 +83,18 @@ async def require_admin(
 AdminDep = Annotated[None, Depends(require_admin)]
 
 
+# Row ids are INTEGER columns: 32-bit on PostgreSQL (SQLite's hold 64). An id outside them names no row: it is
+# answered 404 like any unknown id, before the database is asked (the driver would refuse to send it: a 500).
+ID_RANGE = range(-(2**31), 2**31)
+
+
 def valid_feedback(
     feedback_id: Annotated[int, Path(description="The feedback's id, as POST /v1/feedback returned it.")],
     workspace: WorkspaceDep,
     session: SessionDep,
 ) -> Feedback:
-    """Return the caller's feedback `feedback_id`, or 404 (also for another workspace's id)."""
-    feedback = session.get(Feedback, feedback_id)
+    """Return the caller's feedback `feedback_id`, or 404 (also for another workspace's id, or one out of range)."""
+    feedback = session.get(Feedback, feedback_id) if feedback_id in ID_RANGE else None
     if feedback is None or feedback.workspace_id != workspace.id:
         raise NotFound("feedback", feedback_id)
     return feedback
@@ -100,8 +105,8 @@ def valid_upload(
     workspace: WorkspaceDep,
     session: SessionDep,
 ) -> Upload:
-    """Return the caller's upload `upload_id`, or 404 (also for another workspace's id)."""
-    upload = session.get(Upload, upload_id)
+    """Return the caller's upload `upload_id`, or 404 (also for another workspace's id, or one out of range)."""
+    upload = session.get(Upload, upload_id) if upload_id in ID_RANGE else None
     if upload is None or upload.workspace_id != workspace.id:
         raise NotFound("upload", upload_id)
     return upload

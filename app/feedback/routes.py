@@ -11,6 +11,7 @@ from app.api.deps import FeedbackDep, SessionDep, SettingsDep, WorkersDep, Works
 from app.core.db import retry_transaction
 from app.core.errors import AppError, validation_errors
 from app.crud import feedback_detail, feedback_public, list_feedback, with_analysis
+from app.feedback.privacy import pii_secret
 from app.feedback.store import erase_feedback, store_feedback
 from app.jobs.queue import JobKind
 from app.journey.scope import FiltersDep
@@ -60,8 +61,11 @@ def ingest_feedback(
             422, "invalid_items", f"None of the {len(batch.items)} items is valid", [e.model_dump() for e in errors]
         )
     items = [item for _, item in valid]
+    secret = pii_secret(settings)
     stored = retry_transaction(
-        session, lambda: store_feedback(session=session, workspace=workspace, items=items), what="the batch"
+        session,
+        lambda: store_feedback(session=session, workspace=workspace, items=items, id_secret=secret),
+        what="the batch",
     )
     if workers is not None:
         workers.wake(JobKind.analysis)

@@ -14,6 +14,7 @@ from sqlalchemy import JSON, bindparam, case, delete, distinct, func, insert, li
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from app.feedback.privacy import ItemMasker
 from app.feedback.records import mention_row, segment_row
 from app.models import (
     ALL,
@@ -28,7 +29,6 @@ from app.models import (
     utcnow,
 )
 from app.schemas import FeedbackCreate
-from nlp.pii import PiiMasker
 from nlp.types import Analysis
 
 
@@ -59,7 +59,12 @@ def _insert_ignoring_duplicates(session: Session) -> Any:
 
 
 def store_feedback(
-    *, session: Session, workspace: Workspace, items: Sequence[FeedbackCreate], upload_id: int | None = None
+    *,
+    session: Session,
+    workspace: Workspace,
+    items: Sequence[FeedbackCreate],
+    id_secret: bytes,
+    upload_id: int | None = None,
 ) -> list[Stored]:
     """Store items (masked as the workspace asks) as pending feedback; an item already stored is not duplicated.
 
@@ -69,7 +74,9 @@ def store_feedback(
     """
     if not items:
         return []
-    masker = PiiMasker(workspace.mask_pii) if workspace.mask_pii else None
+    # deduplicated on what is stored: masked, a personal external id digested under `id_secret`
+    masker = ItemMasker(workspace.mask_pii, secret=id_secret, workspace_id=workspace.id)
+    items = [masker.mask_item(item) for item in items]
     keys = [dedup_key(item) for item in items]
     now = utcnow()
     rows: dict[str, dict[str, Any]] = {}
@@ -80,7 +87,7 @@ def store_feedback(
             "workspace_id": workspace.id,
             "dedup_key": key,
             "external_id": item.external_id,
-            "text": masker.mask(item.text) if masker else item.text,
+            "text": item.text,
             "kind": str(item.kind),
             "source": item.source,
             "channel": item.channel,

@@ -24,11 +24,13 @@ from app.core.config import Settings
 from app.core.db import is_postgres, session_scope
 from app.core.errors import AppError
 from app.core.metrics import ANALYSIS_BATCH_SECONDS, FEEDBACK_ANALYSED, FEEDBACK_FAILED, UPLOAD_ROWS
+from app.feedback.privacy import masked_reason, pii_secret
 from app.feedback.store import mark_failed, store_analyses, store_feedback
 from app.jobs.queue import JobKind, Loop, lease
 from app.journey.topics import TopicWorker
 from app.models import Feedback, FeedbackStatus, Upload, UploadRowError, UploadStatus, Workspace, utcnow
 from app.schemas import FeedbackCreate
+from app.uploads.files import discard_read_file, sweep
 from app.uploads.mapping import UploadOptions, resolve_columns, row_to_item
 from nlp.errors import InputError
 from nlp.pipeline import Pipeline, rating_prior
@@ -134,6 +136,7 @@ class UploadWorker:
     def __init__(self, engine: Engine, settings: Settings, on_stored: Callable[[], None] = lambda: None) -> None:
         self.engine, self.settings, self.on_stored = engine, settings, on_stored
         self.loop = Loop("parcours-uploads", self.run_once, settings.idle_poll_seconds)
+        self.swept_at = float("-inf")  # time.monotonic() of the last sweep of uploaded files
 
     def claim(self) -> int | None:
         """Lease the oldest queued upload (or one whose reader died); return its id."""
@@ -150,16 +153,26 @@ class UploadWorker:
         """Read one upload to its end (or until stopped); return 1 if there was one."""
         upload_id = self.claim()
         if upload_id is None:
+            self.sweep_files()
             return 0
         self.process(upload_id)
         return 1
+
+    def sweep_files(self) -> None:
+        """Delete uploaded files left behind by a crash: at the worker's start, then at most once a minute."""
+        if time.monotonic() - self.swept_at < 60.0:
+            return
+        self.swept_at = time.monotonic()
+        with session_scope(self.engine) as session:
+            sweep(session=session, settings=self.settings)
 
     def _fail(self, upload_id: int, message: str) -> None:
         with session_scope(self.engine) as session:
             session.execute(
                 update(Upload)
                 .where(Upload.id == upload_id)
-                .values(status=UploadStatus.failed.value, error=message, finished_at=utcnow(), lease_until=None)
+                .values(status=UploadStatus.failed.value, finished_at=utcnow(), lease_until=None)
+                .values(error=masked_reason(message))  # never a raw cell value
             )
 
     def process(self, upload_id: int) -> None:
@@ -179,6 +192,7 @@ class UploadWorker:
                 columns = resolve_columns(export.header, upload.mapping, export.text_column)
             except (InputError, AppError) as error:
                 self._fail(upload_id, str(error.detail if isinstance(error, AppError) else error))
+                discard_read_file(self.settings, path)
                 return
             options = UploadOptions(**upload.options)
             with session_scope(self.engine) as session:
@@ -198,6 +212,7 @@ class UploadWorker:
                     if self.loop.stopping:
                         return  # the lease expires and the next start resumes from the checkpoint
             self._store_chunk(upload, workspace, columns, options, chunk, export.position(), last=True)
+        discard_read_file(self.settings, path)  # every row is stored: the file is not needed any more
 
     def _store_chunk(
         self,
@@ -218,7 +233,13 @@ class UploadWorker:
             else:
                 items.append(parsed)
         with session_scope(self.engine) as session:
-            stored = store_feedback(session=session, workspace=workspace, items=items, upload_id=upload.id)
+            stored = store_feedback(
+                session=session,
+                workspace=workspace,
+                items=items,
+                id_secret=pii_secret(self.settings),
+                upload_id=upload.id,
+            )
             new = sum(s.created for s in stored)
             listed = session.scalar(
                 select(func.count()).select_from(UploadRowError).where(UploadRowError.upload_id == upload.id)
@@ -228,7 +249,7 @@ class UploadWorker:
                 session.execute(
                     insert(UploadRowError),
                     [
-                        {"upload_id": upload.id, "line": e.line, "column": e.column, "reason": e.reason}
+                        {"upload_id": upload.id, "line": e.line, "column": e.column, "reason": masked_reason(e.reason)}
                         for e in errors[:room]
                     ],
                 )

@@ -12,6 +12,7 @@ from dateutil import parser as dateparser
 from pydantic import ValidationError
 
 from app.core.errors import AppError
+from app.feedback.privacy import shown
 from app.models import Kind
 from app.schemas import FeedbackCreate
 from nlp.readers import ID_COLUMNS, TEXT_COLUMNS, FeedbackRow, RowError, fold_name
@@ -132,18 +133,19 @@ def row_to_item(row: FeedbackRow, columns: Mapping[str, str], options: UploadOpt
     if values.get("rating"):
         parsed = _number(values["rating"])
         if parsed is None:
-            return RowError(row.line, f"rating '{values['rating']}' is not a number", columns["rating"])
+            return RowError(row.line, f"rating '{shown(values['rating'])}' is not a number", columns["rating"])
         item["rating"], item["rating_scale"] = parsed[0], parsed[1] or options.rating_scale
     if values.get("nps"):
         parsed = _number(values["nps"])
         if parsed is None or not parsed[0].is_integer():
-            return RowError(row.line, f"nps '{values['nps']}' is not a whole number from 0 to 10", columns["nps"])
+            reason = f"nps '{shown(values['nps'])}' is not a whole number from 0 to 10"
+            return RowError(row.line, reason, columns["nps"])
         item["nps"] = int(parsed[0])
     if values.get("created_at"):
         try:
             item["created_at"] = _date(values["created_at"], options.dayfirst)
         except (ValueError, OverflowError):
-            return RowError(row.line, f"date '{values['created_at']}' is not a date", columns["created_at"])
+            return RowError(row.line, f"date '{shown(values['created_at'])}' is not a date", columns["created_at"])
     mapped = set(columns.values()) - {columns[f] for f in METADATA_FIELDS if f in columns}
     overridden = [f for f in ("source", "kind") if f in columns and getattr(options, f) is not None]
     mapped -= {columns[f] for f in overridden}  # the user's choice won: the column is kept as metadata
