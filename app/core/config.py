@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 from limits import parse_many
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -23,6 +23,14 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; postgresql+psycopg://user@host:5432/db in production.",
     )
     data_dir: Path = Field(default=DEFAULT_VAR, description="Where uploaded files are kept until processed.")
+    keep_upload_files_seconds: float = Field(
+        default=0.0, ge=0, description="How long an uploaded file is kept once read (0: deleted as soon as read)."
+    )
+    pii_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret of the digests that replace external ids holding personal data (docs/PRIVACY.md); "
+        "unset: a random one kept in data_dir/pii.key.",
+    )
     model: str | None = Field(default=None, description="Model name under models/ or a model directory.")
     admin_token: str | None = Field(
         default=None, description="Bearer token for /admin endpoints; admin endpoints are off when unset."
