@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
 
 from app.api.deps import FeedbackDep, SessionDep, SettingsDep, WorkersDep, WorkspaceDep
 from app.core.db import retry_transaction
 from app.core.errors import AppError, validation_errors
 from app.crud import feedback_detail, feedback_public, list_feedback, with_analysis
+from app.feedback.erasure import erase
 from app.feedback.privacy import pii_secret
-from app.feedback.store import erase_feedback, store_feedback
+from app.feedback.store import store_feedback
 from app.jobs.queue import JobKind
 from app.journey.scope import FiltersDep
 from app.schemas import (
@@ -24,6 +25,7 @@ from app.schemas import (
     ItemError,
     ItemResult,
 )
+from app.workspaces.auth import read_workspace
 
 router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
 
@@ -111,8 +113,18 @@ def read_feedback(feedback: FeedbackDep, session: SessionDep) -> FeedbackDetail:
 
 
 @router.delete("/{feedback_id}", status_code=204, summary="Erase a piece of feedback (right to erasure)")
-def delete_feedback(feedback: FeedbackDep, session: SessionDep) -> Response:
-    """Delete the feedback and everything derived from it (segments, mentions, aggregates)."""
-    erase_feedback(session=session, feedback=feedback)
+def delete_feedback(
+    feedback: FeedbackDep, session: SessionDep, settings: SettingsDep, workers: WorkersDep, request: Request
+) -> Response:
+    """Delete the feedback and everything derived from it: segments, mentions, aggregates, the topics computed
+    with it (computed again without it), its uploaded file if still kept; no answer cached before is served again."""
+    requeued = erase(session=session, settings=settings, feedback=feedback)
     session.commit()
+    # This process's polls see the new data version now (not after workspace_ttl_seconds): no cached answer
+    # holding the erased text is served again.
+    workspace = read_workspace(request.app.state.engine, feedback.workspace_id)
+    if workspace is not None:
+        request.app.state.key_cache.put_workspace(workspace)
+    if workers is not None and requeued:
+        workers.wake(JobKind.topics)
     return Response(status_code=204)

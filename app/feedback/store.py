@@ -276,13 +276,16 @@ def store_analyses(*, session: Session, analyses: Sequence[Analysis], model: str
     return [u["id"] for u in updates]
 
 
-def erase_feedback(*, session: Session, feedback: Feedback) -> None:
-    """Delete a piece of feedback with its segments and mentions, and take its mentions out of the rollup."""
+def erase_feedback(*, session: Session, feedback: Feedback) -> list[int]:
+    """Delete a piece of feedback with its segments and mentions, and take its mentions out of the rollup.
+
+    Return the ids of the mentions deleted (topic results name them: see app.feedback.erasure).
+    """
     # The feedback row first, as the analysis worker locks it first: an erasure waits for an analysis being
     # stored (then takes its mentions out too), and of two erasures at once the second finds nothing to do
     # (its mentions are never taken out of the rollup twice).
     if session.scalar(select(Feedback.id).where(Feedback.id == feedback.id).with_for_update()) is None:
-        return
+        return []
     table = MentionRow.__table__
     mentions = [dict(row._mapping) for row in session.execute(select(table).where(table.c.feedback_id == feedback.id))]
     update_rollup(session=session, mentions=mentions, sign=-1)
@@ -290,6 +293,7 @@ def erase_feedback(*, session: Session, feedback: Feedback) -> None:
     session.execute(delete(MentionRow).where(MentionRow.feedback_id == feedback.id))
     session.execute(delete(Feedback).where(Feedback.id == feedback.id))
     bump_version(session=session, workspace_ids=[feedback.workspace_id])
+    return [int(m["id"]) for m in mentions]
 
 
 def mark_failed(*, session: Session, feedback_id: int, error: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -125,6 +126,39 @@ def theme_topics(session: Session, workspace_id: int, polarity: str) -> dict[tup
     }
 
 
+def _previous_topics(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The topics a recomputation keeps the ids of: the served ones, or those an erasure left (ids and centroids)."""
+    return list(result.get("topics") or result.get("erased_topics", []))
+
+
+def forget_feedback(*, session: Session, workspace_id: int, feedback_id: int, mention_ids: Collection[int]) -> int:
+    """Drop every topic result computed with a piece of feedback being erased, and queue it to be computed again.
+
+    A dropped result keeps only its topics' ids and centroids (no words, labels or verbatims), so that the
+    recomputation keeps the ids. A computation running now is given back to the queue: it read the feedback,
+    and its result is written only under the lease it was claimed with. Return how many slices were requeued.
+    """
+    erased = {str(i) for i in mention_ids}
+    table = TopicModel.__table__
+    models = session.execute(
+        select(table.c.id, table.c.status, table.c.result).where(table.c.workspace_id == workspace_id).with_for_update()
+    ).all()
+    requeued = 0
+    for model_id, status, result in models:
+        result = result or {}
+        quoted = {v["feedback_id"] for t in result.get("topics", []) for v in t.get("verbatims", [])}
+        used = bool(erased & set(result.get("assignments", {}))) or feedback_id in quoted
+        if not used and status != TopicStatus.computing.value:
+            continue
+        values: dict[str, Any] = {"status": TopicStatus.queued.value, "lease_until": None}
+        if used:
+            ids = [{"id": t["id"], "words": [], "size": 0, "centroid": t["centroid"]} for t in _previous_topics(result)]
+            values["result"] = {"mentions": 0, "erased_topics": ids}
+        session.execute(update(TopicModel).where(TopicModel.id == model_id).values(**values))
+        requeued += 1
+    return requeued
+
+
 class TopicWorker:
     """Compute queued topic models one at a time (the embedder is shared with analysis through `lock`).
 
@@ -218,7 +252,7 @@ class TopicWorker:
                 .order_by(m.id.desc())
                 .limit(MAX_MENTIONS)
             ).all()
-            previous = [topic_from_dict(t) for t in (model.result or {}).get("topics", [])]
+            previous = [topic_from_dict(t) for t in _previous_topics(model.result or {})]
         texts = [text[start:end] for _, _, start, end, _, text in rows]
         with self.lock:
             vectors = self.pipeline.embedder.encode(texts)
