@@ -292,6 +292,11 @@ class Workers:
         self.analysis = AnalysisWorker(engine, pipeline, settings, lock)
         self.uploads = UploadWorker(engine, settings, on_stored=self.analysis.loop.wake)
         self.topics = TopicWorker(engine, pipeline, settings, lock)
+        self.loops = {
+            JobKind.analysis: self.analysis.loop,
+            JobKind.uploads: self.uploads.loop,
+            JobKind.topics: self.topics.loop,
+        }
 
     def start(self) -> None:
         for kind in self.kinds:
@@ -303,16 +308,12 @@ class Workers:
             self.loops[kind].wake()
 
     def stop(self, grace: float = 5.0) -> None:
-        """Stop within about `grace` seconds: a batch being analysed or a chunk being read is finished, a topic
-        computation still running then is given back to the queue (and abandoned: the threads are daemons)."""
+        """Stop within about `grace` seconds: a batch being analysed or a chunk being read is finished; a topic
+        computation (tens of seconds) gets one second, then is given back to the queue and abandoned (the
+        threads are daemons: they end with the process)."""
         deadline = time.monotonic() + grace
         for loop in self.loops.values():
             loop.stop(timeout=0)
+        self.topics.stop(min(1.0, grace))
         self.uploads.loop.join(deadline - time.monotonic())
         self.analysis.loop.join(deadline - time.monotonic())
-        self.topics.stop(deadline - time.monotonic())
-        self.loops = {
-            JobKind.analysis: self.analysis.loop,
-            JobKind.uploads: self.uploads.loop,
-            JobKind.topics: self.topics.loop,
-        }
