@@ -1,8 +1,11 @@
-"""`parcours workspace create` and `parcours db upgrade` against both databases."""
+"""The `parcours` command line: workspaces and keys, migrations (against both databases), version, worker, help."""
 
 from __future__ import annotations
 
+import uuid
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -96,3 +99,107 @@ def test_upgrading_a_database_with_data_builds_the_analytics_rollup(backend: str
         ]
     engine.dispose()
     next(databases, None)  # drops the PostgreSQL database
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_workspace_list_shows_ids_names_and_key_prefixes_never_a_key(
+    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARCOURS_DATABASE_URL", settings.database_url)
+    name = f"listed-{uuid.uuid4().hex[:6]}"
+    code, out, _ = _cli("workspace", "create", name)
+    assert code == 0
+    key = out.strip().splitlines()[-1]
+    code, out, err = _cli("workspace", "list")
+    assert code == 0, err
+    row = next(line for line in out.splitlines() if f" {name} " in line)
+    workspace_id = client.get("/v1/workspace", headers={"Authorization": f"Bearer {key}"}).json()["id"]
+    assert row.split()[0] == str(workspace_id)
+    assert f"{key[:10]}..." in row
+    assert key not in out and key[:11] not in out  # the prefix only
+
+
+def test_workspace_revoke_and_rotate_stop_the_old_keys(
+    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys changed by the command line (another process) are refused by the service; the new key works.
+
+    The keys are not used before they change: a service process remembers a checked key for 30 s (KeyCache).
+    """
+    monkeypatch.setenv("PARCOURS_DATABASE_URL", settings.database_url)
+    name = f"rotated-{uuid.uuid4().hex[:6]}"
+    old = _cli("workspace", "create", name)[1].strip().splitlines()[-1]
+    code, out, err = _cli("workspace", "rotate", name)
+    assert code == 0, err
+    assert "1 old key(s) revoked" in out
+    new = out.strip().splitlines()[-1]
+    assert new.startswith("pk_") and new != old
+    assert client.get("/v1/workspace", headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    assert client.get("/v1/workspace", headers={"X-API-Key": new}).json()["name"] == name
+    listed = next(line for line in _cli("workspace", "list")[1].splitlines() if f" {name} " in line)
+    assert f"{new[:10]}..." in listed and f"{old[:10]}..." not in listed and "(1 revoked)" in listed
+
+    other = f"revoked-{uuid.uuid4().hex[:6]}"
+    key = _cli("workspace", "create", other)[1].strip().splitlines()[-1]
+    code, out, err = _cli("workspace", "revoke", other, "--key", key[:10])
+    assert code == 0, err
+    assert f"1 key(s) revoked ({key[:10]}...)" in out
+    assert client.get("/v1/workspace", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+    code, _, err = _cli("workspace", "revoke", "no-such-workspace")
+    assert code == 1 and "No workspace 'no-such-workspace'" in err and f"({other})" in err
+
+
+def test_workspace_commands_ask_for_migrations_on_an_empty_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARCOURS_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    code, _, err = _cli("workspace", "list")
+    assert code == 1 and "run `parcours db upgrade`" in err
+
+
+def test_version_is_the_installed_package_version() -> None:
+    code, out, _ = _cli("--version")
+    assert code == 0 and out.strip() == f"parcours {metadata.version('parcours')}"
+
+
+def test_worker_refuses_an_unknown_job_kind_and_names_the_valid_ones() -> None:
+    code, _, err = _cli("worker", "--kinds", "analysis,emails")
+    assert code == 2
+    assert "unknown job kind(s): emails. Valid: analysis, uploads, topics" in " ".join(err.replace("│", " ").split())
+
+
+COMMANDS = [[], ["analyze"], ["serve"], ["worker"], ["workspace"], ["workspace", "create"], ["workspace", "list"]]
+COMMANDS += [["workspace", "revoke"], ["workspace", "rotate"], ["db"], ["db", "upgrade"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "parcours")
+def test_help_fits_80_columns_with_paragraphs_wrapped_whole(command: list[str]) -> None:
+    """Every help text at 80 columns: no line longer, no word cut, and the description's paragraphs wrapped
+    greedily (a line ends only where its next word would not fit: no docstring line breaks left in)."""
+    import typer.main
+
+    result = CliRunner().invoke(cli, [*command, "--help"], env={"COLUMNS": "80", "TERMINAL_WIDTH": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    found: Any = typer.main.get_command(cli)
+    for name in command:
+        found = found.commands[name]
+    text = " ".join(result.stdout.split())
+    for word in " ".join((found.help or "").split()).split():
+        assert word.strip("`") in text, word  # each word of the help is shown whole
+    boxes = next(i for i, line in enumerate(lines) if line.startswith("╭"))
+    description = [line.strip() for line in lines[:boxes]]
+    paragraphs: list[list[str]] = [[]]
+    for line in description[2:]:  # after the usage line
+        if line:
+            paragraphs[-1].append(line)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    for paragraph in paragraphs:
+        for line, following in zip(paragraph, paragraph[1:], strict=False):
+            assert len(line) + 1 + len(following.split()[0]) > 78, (line, following)

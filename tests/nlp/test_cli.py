@@ -128,3 +128,35 @@ def test_installed_command_runs_with_the_shipped_model(tmp_path: Path) -> None:
     first = json.loads(output.read_text(encoding="utf-8").splitlines()[0])
     assert [m["polarity"] for m in first["mentions"]] == ["delight", "irritant"]
     assert first["mentions"][1]["stage"] == "support"
+
+
+def test_progress_shows_on_a_terminal_and_not_in_a_pipe(tmp_path: Path, tiny_model_dir: Path) -> None:
+    """`analyze` draws its progress on stderr when stderr is a terminal, and keeps logs clean otherwise."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    source = write_csv(tmp_path / "reviews.csv", ",", "utf-8")
+    command = [sys.executable, "-c", "from nlp.cli import main; main()", "analyze", str(source), "--text-column"]
+    command += ["avis", "--model", str(tiny_model_dir), "-o", str(tmp_path / "out.jsonl")]
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))  # a new pty is 0 columns wide
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert process.wait(120) == 0, shown.decode(errors="replace")
+    assert "analysing: 3 rows" in shown.decode(errors="replace")
+    piped = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert piped.returncode == 0 and "analysing" not in piped.stderr
+    assert "3 rows analysed, 0 rejected" in piped.stderr
