@@ -70,13 +70,20 @@ WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]
 
 
 async def require_admin(
-    settings: SettingsDep, authorization: Annotated[str | None, Header(description="Bearer ADMIN_TOKEN")] = None
+    request: Request,
+    settings: SettingsDep,
+    authorization: Annotated[str | None, Header(description="Bearer ADMIN_TOKEN")] = None,
 ) -> None:
-    """Let the request through only with the admin token (PARCOURS_ADMIN_TOKEN)."""
+    """Let the request through only with the admin token (PARCOURS_ADMIN_TOKEN).
+
+    A wrong token counts as a failed authentication of the client address, as a wrong API key does.
+    """
     if not settings.admin_token:
         raise AppError(403, "admin_disabled", "Admin endpoints are off: set PARCOURS_ADMIN_TOKEN to enable them")
     token = bearer_token(authorization)
     if not token or not same_secret(token, settings.admin_token):
+        if token:
+            await request.app.state.rate_limiter.failed_authentication(request.scope)
         raise AppError(401, "invalid_admin_token", "Admin endpoints need 'Authorization: Bearer ADMIN_TOKEN'")
 
 

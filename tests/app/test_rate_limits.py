@@ -125,3 +125,20 @@ def test_heavy_endpoints_are_limited_per_workspace(serve: Serve) -> None:
         again = client.post("/v1/uploads", files=csv, headers=busy)
         assert again.status_code == 429 and again.json()["code"] == "rate_limited"
         assert client.post("/v1/uploads", files=csv, headers=calm).status_code == 202
+
+
+def test_wrong_admin_tokens_count_as_failed_authentications(serve: Serve) -> None:
+    with serve(rate_limit_auth_failures="3/minute") as client:
+        guesser, other = address(), address()
+        statuses = [
+            client.post("/admin/workspaces", json={"name": "guess"},
+                        headers=guesser | {"Authorization": f"Bearer guess-{n}"}).status_code
+            for n in range(6)
+        ]  # fmt: skip
+        assert statuses == [401] * 3 + [429] * 3
+        # the right token from the blocked address is refused too; from another address it works
+        right = {"Authorization": "Bearer test-admin-token"}
+        refused = client.post("/admin/workspaces", json={"name": f"x-{uuid.uuid4()}"}, headers=guesser | right)
+        assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
+        created = client.post("/admin/workspaces", json={"name": f"y-{uuid.uuid4()}"}, headers=other | right)
+        assert created.status_code == 201, created.text
