@@ -106,6 +106,8 @@ class Workspace(SQLModel, table=True):
     mask_pii: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # bumped by every write that changes what analytics would answer (ETags, caches)
     data_version: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    # the number of taxonomy edits (0: the shipped taxonomy); see app.taxonomy
+    taxonomy_version: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0, server_default="0"))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(), nullable=False))
 
 
@@ -160,6 +162,7 @@ class Feedback(SQLModel, table=True):
     analysed_at: datetime | None = _timestamp()
     sentiment: float | None = None
     model: str | None = Field(default=None, max_length=100)
+    taxonomy_version: int | None = None  # the workspace's taxonomy version it was analysed with
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
@@ -325,3 +328,71 @@ class UploadRowError(SQLModel, table=True):
     # and the upload was retried at every lease, forever)
     column: str | None = Field(default=None, sa_column=Column(Truncated(200), nullable=True))
     reason: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ReanalysisStatus(StrEnum):
+    """Where a re-analysis job is: queued, running (batch by batch, checkpointed), done or failed."""
+
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class TaxonomyEdit(SQLModel, table=True):
+    """One edit of a workspace's taxonomy (add, update, retire, merge): its version is the edit's rank, and the
+    workspace's taxonomy is the shipped one with its edits applied in order (app.taxonomy.service)."""
+
+    __tablename__ = "taxonomy_edit"
+    __table_args__ = (UniqueConstraint("workspace_id", "version", name="uq_taxonomy_edit_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(sa_column=Column(Integer, ForeignKey("workspace.id", ondelete="CASCADE"), nullable=False))
+    version: int
+    family: str = Field(max_length=16)
+    action: str = Field(max_length=16)
+    label_id: str = Field(max_length=64)
+    change: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    author: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(), nullable=False))
+
+
+class Correction(SQLModel, table=True):
+    """A person's correction of one mention of a feedback (set labels, delete, add): applied to the stored mentions
+    at once and again after every re-analysis (app.corrections)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("workspace.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    feedback_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("feedback.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    action: str = Field(max_length=16)
+    start: int
+    end: int
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    author: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(), nullable=False))
+
+
+class Reanalysis(SQLModel, table=True):
+    """A re-analysis job: the workspace's analysed feedback analysed again, in id order, checkpointed per batch."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("workspace.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    status: str = Field(default=ReanalysisStatus.queued, max_length=16)
+    taxonomy_version: int = 0
+    model: str | None = Field(default=None, max_length=100)
+    total: int = 0
+    done: int = 0
+    last_feedback_id: int = 0  # checkpoint: every feedback up to this id is re-analysed
+    author: str | None = Field(default=None, max_length=200)
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(), nullable=False))
+    started_at: datetime | None = _timestamp()
+    finished_at: datetime | None = _timestamp()
+    lease_until: datetime | None = _timestamp()

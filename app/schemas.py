@@ -244,6 +244,9 @@ class FeedbackPublic(BaseModel):
     status: str
     sentiment: float | None
     model: str | None
+    taxonomy_version: int | None = Field(
+        default=None, description="The workspace taxonomy version it was analysed with (GET /v1/taxonomy/history)."
+    )
     mentions: list[MentionPublic] | None = None  # in listings: only with include=mentions
     evidence: list[EvidencePublic] | None = None
 

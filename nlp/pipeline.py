@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,12 @@ from nlp.types import Analysis, Evidence, Scored, Segment, SegmentAnalysis
 logger = logging.getLogger(__name__)
 
 OFF_TOPIC = "off_topic"
+VIEWS_KEPT = 32  # taxonomy views a pipeline keeps (one per workspace taxonomy in use)
+
+
+def _prototype_inputs(taxonomy: Taxonomy, family: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """What a head's alignment depends on: the family's ids, descriptions and examples, in order."""
+    return [(label.id, label.description, label.examples) for label in taxonomy.family(family)]
 
 
 @dataclass
@@ -51,6 +58,38 @@ class Pipeline:
     moment_head: BinaryHead | None = None
     continuation_head: BinaryHead | None = None
     manifest: Manifest | None = None
+    _views: dict[str, Pipeline] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def with_taxonomy(self, taxonomy: Taxonomy) -> Pipeline:
+        """This pipeline for another taxonomy (e.g. a workspace's edited one), without retraining.
+
+        The view shares the embedder, the heads' weights and every other component; only the heads of the families
+        whose labels changed (ids, descriptions, examples) are re-aligned (`LabelHead.adapt`: labels left out are
+        never predicted, new ones are predicted by prototype similarity). Views are cached per taxonomy
+        fingerprint (the last `VIEWS_KEPT`); the shipped taxonomy gives this very pipeline back.
+        """
+        key = taxonomy.fingerprint()
+        if key == self.taxonomy.fingerprint():
+            return self
+        view = self._views.get(key)
+        if view is None:
+            view = dataclasses.replace(
+                self,
+                taxonomy=taxonomy,
+                stage_head=self._aligned(self.stage_head, taxonomy, "stages"),
+                touchpoint_head=self._aligned(self.touchpoint_head, taxonomy, "touchpoints"),
+                emotion_head=self._aligned(self.emotion_head, taxonomy, "emotions"),
+            )
+            while len(self._views) >= VIEWS_KEPT:
+                self._views.pop(next(iter(self._views)))
+            self._views[key] = view
+        return view
+
+    def _aligned(self, head: LabelHead, taxonomy: Taxonomy, family: str) -> LabelHead:
+        """`head` aligned with `taxonomy`'s family, or `head` itself when the family is unchanged."""
+        if _prototype_inputs(taxonomy, family) == _prototype_inputs(self.taxonomy, family):
+            return head
+        return head.adapt(taxonomy.family(family), self.embedder)
 
     def analyze(
         self,

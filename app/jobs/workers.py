@@ -30,6 +30,7 @@ from app.jobs.queue import JobKind, Loop, lease
 from app.journey.topics import TopicWorker
 from app.models import Feedback, FeedbackStatus, Upload, UploadRowError, UploadStatus, Workspace, utcnow
 from app.schemas import FeedbackCreate
+from app.taxonomy.analysis import analyse, feedback_taxonomies, record_versions
 from app.uploads.files import discard_read_file, sweep
 from app.uploads.mapping import UploadOptions, resolve_columns, row_to_item
 from nlp.errors import InputError
@@ -78,17 +79,21 @@ class AnalysisWorker:
         texts = [item[1] for item in batch]
         languages = [item[2] for item in batch]
         priors = [item[4] for item in batch]
+        with session_scope(self.engine) as session:  # each feedback is analysed with its workspace's taxonomy
+            taxonomies = feedback_taxonomies(
+                session=session, base=self.pipeline.taxonomy, feedback_ids=[item[0] for item in batch]
+            )
         try:
             with self.lock:
-                analyses = self.pipeline.analyze(texts, ids=ids, languages=languages, priors=priors)
+                analyses = analyse(self.pipeline, [taxonomies[i[0]] for i in batch], texts, ids, languages, priors)
         except Exception:  # isolate the text that breaks the pipeline; the others still get analysed
             logger.exception("analysis of a batch failed; analysing its texts one by one")
             analyses = []
             for feedback_id, text, language, _, prior in batch:
                 try:
                     with self.lock:
-                        analyses += self.pipeline.analyze(
-                            [text], ids=[str(feedback_id)], languages=[language], priors=[prior]
+                        analyses += analyse(
+                            self.pipeline, [taxonomies[feedback_id]], [text], [str(feedback_id)], [language], [prior]
                         )
                 except Exception as error:
                     with session_scope(self.engine) as session:
@@ -97,6 +102,7 @@ class AnalysisWorker:
         analysed = time.perf_counter()
         with session_scope(self.engine) as session:
             written = store_analyses(session=session, analyses=analyses, model=self.model, lease=lease)
+            record_versions(session=session, versions={i: taxonomies[i].version for i in written})
             finish_uploads(session=session, upload_ids={item[3] for item in batch if item[3] is not None})
         FEEDBACK_ANALYSED.inc(len(written))
         ANALYSIS_BATCH_SECONDS.observe(time.perf_counter() - started)

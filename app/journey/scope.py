@@ -13,14 +13,14 @@ from app.core.errors import AppError
 from app.crud import FeedbackFilters, utc_day
 from app.models import Workspace
 from app.schemas import METADATA_KEY_CHARS, METADATA_VALUE_CHARS, DayOrTime
+from app.taxonomy.service import taxonomy_of
 from nlp.taxonomy import Taxonomy
 
 
-def workspace_taxonomy(request: Request, workspace: Workspace | None = None) -> Taxonomy:
-    """The taxonomy a workspace's labels come from. Today every workspace has the service's (the shipped default,
-    the analysis pipeline's); this is the one place that will read a workspace's own."""
-    taxonomy: Taxonomy = request.app.state.pipeline.taxonomy
-    return taxonomy
+def workspace_taxonomy(request: Request, workspace: Workspace) -> Taxonomy:
+    """The taxonomy a workspace's labels come from: its own active labels (app.taxonomy), the shipped taxonomy
+    until it edits one; cached per workspace and version (the database is read once per new version)."""
+    return taxonomy_of(request.app.state.engine, workspace, request.app.state.pipeline.taxonomy).active()
 
 
 def _metadata_pairs(values: list[str]) -> dict[str, str]:
@@ -68,6 +68,7 @@ def check_allowed(field: str, values: list[str], allowed: Any) -> None:
 
 async def feedback_filters(
     request: Request,
+    workspace: WorkspaceDep,
     date_from: Annotated[
         DayOrTime | None,
         Query(
@@ -99,7 +100,7 @@ async def feedback_filters(
     q: Annotated[str | None, Query(description="Text search (case-insensitive substring).", max_length=200)] = None,
 ) -> FeedbackFilters:
     """Read the shared feedback filters from the query string; unknown labels answer 422 with the allowed ones."""
-    taxonomy = workspace_taxonomy(request)
+    taxonomy = workspace_taxonomy(request, workspace)
     for name, values, longest in (
         ("source", source, 100), ("channel", channel, 100), ("segment", segment, 100), ("language", language, 8),
         ("q", [q] if q else [], 200),
