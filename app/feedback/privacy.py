@@ -51,14 +51,19 @@ def pii_secret(settings: Settings) -> bytes:
 @lru_cache(maxsize=8)
 def _key_file(path: Path) -> bytes:
     path.parent.mkdir(parents=True, exist_ok=True)
+    # written whole under a name of its own, then linked in place: a concurrent reader never sees it empty
+    draft = path.with_name(f"{path.name}.{secrets.token_hex(8)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(secrets.token_hex(32))
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.link(draft, path)
     except FileExistsError:
         pass  # made earlier, or by another process just now: read it below
     else:
-        with os.fdopen(descriptor, "w") as out:
-            out.write(secrets.token_hex(32))
         logger.info("created the external-id digest secret %s", path)
+    finally:
+        draft.unlink()
     secret = path.read_text().strip()
     if not secret:
         raise RuntimeError(f"The secret file {path} is empty: delete it or set PARCOURS_PII_SECRET")

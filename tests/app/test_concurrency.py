@@ -20,10 +20,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, inspect, select
 from sqlmodel import Session
 
-from app.core.db import current_revision, head_revision, is_postgres, make_engine
-from app.feedback.store import erase_feedback
-from app.models import ALL, Feedback, JourneyRollup, MentionRow
-from tests.app.conftest import ADMIN_TOKEN, _postgres_database, wait_analysed, wait_for
+from app.core.db import current_revision, head_revision, is_postgres, make_engine, retry_transaction
+from app.feedback.store import bump_version, erase_feedback
+from app.models import ALL, Feedback, JourneyRollup, MentionRow, Workspace
+from tests.app.conftest import ADMIN_TOKEN, _postgres_database, new_workspace, wait_analysed, wait_for
 
 CLIENTS = 20
 
@@ -206,3 +206,31 @@ def lock_waits(engine: Any) -> int:
     with engine.connect() as connection:
         query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
         return int(connection.exec_driver_sql(query).scalar_one())
+
+
+def test_a_transaction_chosen_as_deadlock_victim_is_run_again_and_both_complete(client: TestClient) -> None:
+    engine = client.app.state.engine
+    if not is_postgres(engine):
+        pytest.skip("SQLite runs one writer at a time (BEGIN IMMEDIATE): no deadlock to lose")
+    first, second = (client.get("/v1/workspace", headers=new_workspace(client)).json()["id"] for _ in range(2))
+    both_hold_one = threading.Barrier(2)
+    attempts: Counter[str] = Counter()
+
+    def bump(session: Session, name: str, order: tuple[int, int]) -> None:
+        attempts[name] += 1
+        bump_version(session=session, workspace_ids=[order[0]])
+        if attempts[name] == 1:
+            both_hold_one.wait(10)  # each holds one row and wants the other's: PostgreSQL picks a victim
+        bump_version(session=session, workspace_ids=[order[1]])
+
+    def run(name: str, order: tuple[int, int]) -> list[Any]:
+        with Session(engine) as session:
+            retry_transaction(session, lambda: bump(session, name, order))
+        return []
+
+    answers = race(2, lambda n: run(f"t{n}", (first, second) if n == 0 else (second, first)))
+    assert answers == []  # both committed
+    assert sorted(attempts.values()) == [1, 2]  # the victim ran twice
+    with Session(engine) as session:
+        versions = session.execute(select(Workspace.data_version).where(Workspace.id.in_([first, second]))).scalars()
+        assert list(versions) == [2, 2]  # each bumped once by each transaction: nothing lost, nothing twice
