@@ -770,6 +770,7 @@ def test_a_file_with_unknown_headers_is_imported_through_the_column_mapping_dial
     page.set_input_files(
         "#upload-form input[type=file]", files=[{"name": "x.csv", "mimeType": "text/csv", "buffer": data}]
     )
+    page.fill("#upload-form input[name=source]", "enquete-magasin")
     page.click("#upload-form button[type=submit]")
     page.wait_for_selector("#mapping-dialog[open]")
     assert page.is_hidden("#empty")  # gone as soon as the upload started
@@ -793,6 +794,7 @@ def test_a_file_with_unknown_headers_is_imported_through_the_column_mapping_dial
         ("U1", 1.0, "2026-11-20"), ("U2", 5.0, "2026-11-21"), ("U3", 4.0, "2026-11-22"),
     ]  # fmt: skip
     assert any(r["text"] == "Souscription en ligne simple; je recommande." for r in rows)
+    assert {r["source"] for r in rows} == {"enquete-magasin"}  # the source typed in the form
     wait_until(lambda: upload_analysed(page, (base, key), upload["id"]), what="the page to show the analysed count")
     progress = page.evaluate("window.__progress")
     assert progress == sorted(progress) and progress[-1] == 100  # never backwards

@@ -60,7 +60,10 @@ export class Uploader {
     const button = this.form.querySelector("button[type=submit]");
     button.disabled = true;
     try {
-      const job = await this.send(file, { kind: this.form.querySelector("select[name=kind]").value });
+      const job = await this.send(file, {
+        kind: this.form.querySelector("select[name=kind]").value,
+        source: this.form.querySelector("input[name=source]").value.trim(), // wins over a source/site column
+      });
       if (job) await this.follow(job);
       else this.stop(t("mapping_cancelled"));
     } catch (error) {
