@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from app.models import Feedback
@@ -22,8 +22,7 @@ def export(rows: int) -> list[str]:
 
 def stored_ids(client: TestClient, upload_id: int) -> set[str]:
     with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
-        ids = session.scalars(select(Feedback.external_id).where(Feedback.upload_id == upload_id)).all()
-        return {str(i) for i in ids}
+        return {str(f.external_id) for f in session.scalars(select(Feedback).where(Feedback.upload_id == upload_id))}
 
 
 def test_a_stray_quote_on_line_2_of_1001_rows_keeps_1000_and_reports_the_line(

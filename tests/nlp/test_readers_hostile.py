@@ -69,7 +69,10 @@ def test_a_quote_open_for_more_lines_than_the_bound_is_a_stray_quote() -> None:
 
 
 def test_legitimate_multi_line_fields_keep_their_rows_and_the_physical_line_numbers() -> None:
-    data = b'id,avis,note\r\nr1,"Ligne un\r\nligne deux\r\n\r\nligne quatre",5\r\nr2,Suite,4\r\nr3,"Il dit ""oui""\net part",1\r\n'
+    data = (
+        b'id,avis,note\r\nr1,"Ligne un\r\nligne deux\r\n\r\nligne quatre",5\r\n'
+        b'r2,Suite,4\r\nr3,"Il dit ""oui""\net part",1\r\n'
+    )
     rows, errors = read(data)
     assert errors == []
     assert [(r.line, r.id) for r in rows] == [(2, "r1"), (6, "r2"), (7, "r3")]
