@@ -22,15 +22,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import uvicorn  # noqa: E402
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from playwright.sync_api import FloatRect, Page, ViewportSize, sync_playwright  # noqa: E402
 
 from app.core.config import Settings  # noqa: E402
 from app.demo import load_demo  # noqa: E402
 from app.main import create_app  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-DESKTOP = {"width": 1360, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1360, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 log = logging.getLogger("screenshots")
 
 
@@ -48,6 +48,11 @@ def serve(settings: Settings) -> tuple[uvicorn.Server, str, str]:
     return server, f"http://127.0.0.1:{port}", key
 
 
+def top(viewport: ViewportSize, height: int) -> FloatRect:
+    """The first `height` pixels of a full-page screenshot."""
+    return {"x": 0, "y": 0, "width": viewport["width"], "height": height}
+
+
 def open_map(page: Page, base: str, key: str) -> None:
     page.goto(f"{base}/#key={key}")
     page.wait_for_selector("#heatmap .heat-cell")
@@ -63,7 +68,7 @@ def shoot(base: str, key: str, out: Path, lang: str, report_lang: str) -> None:
         desktop = browser.new_context(locale=locale, viewport=DESKTOP, device_scale_factor=0.8)
         page = desktop.new_page()
         open_map(page, base, key)
-        page.screenshot(path=str(out / "desktop.png"), full_page=True, clip={"x": 0, "y": 0, **DESKTOP, "height": 1900})
+        page.screenshot(path=str(out / "desktop.png"), full_page=True, clip=top(DESKTOP, 1900))
         log.info("desktop.png")
         page.goto(f"{base}/report?lang={report_lang}")  # the same tab: the key is in its sessionStorage
         page.wait_for_selector("body[data-ready]")
@@ -72,7 +77,7 @@ def shoot(base: str, key: str, out: Path, lang: str, report_lang: str) -> None:
         phone = browser.new_context(locale=locale, viewport=PHONE, is_mobile=True, has_touch=True)
         page = phone.new_page()
         open_map(page, base, key)
-        page.screenshot(path=str(out / "phone.png"), full_page=True, clip={"x": 0, "y": 0, **PHONE, "height": 2000})
+        page.screenshot(path=str(out / "phone.png"), full_page=True, clip=top(PHONE, 2000))
         log.info("phone.png")
         browser.close()
 
