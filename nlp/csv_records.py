@@ -28,6 +28,8 @@ DELIMITERS = (",", ";", "\t", "|")
 MAX_LINE_CHARS = 256 * 1024
 MAX_RECORD_CHARS = 256 * 1024
 MAX_RECORD_LINES = 1_000
+# `csv` refuses fields over 131,072 characters by default: let every field a record can hold through.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_CHARS))
 SNIFF_LINES = 50
 SNIFF_CHARS = 64 * 1024
 _CHUNK_CHARS = 64 * 1024
@@ -158,7 +160,8 @@ def split_records(
                 )
                 break
             still_open, closed_at = quote_state(following.text, delimiter, True)
-            if 0 <= closed_at < len(following.text.rstrip("\r\n")) and following.text[closed_at] != delimiter:
+            after = following.text[closed_at:].lstrip(" ") if closed_at >= 0 else ""
+            if after and after[0] not in (delimiter, "\r", "\n"):
                 reason = (
                     f"the quote opened on line {opened_on} closes on line {following.number} with text right after it"
                 )
@@ -185,7 +188,7 @@ def sniff_delimiter(sample: str) -> str:
     delimiter with more fields, then to the order of DELIMITERS; without any, a single column: `,`.
     """
     lines = list(physical_lines(io.StringIO(sample[:SNIFF_CHARS])))[:SNIFF_LINES]
-    if len(lines) > 1 and len(sample) > SNIFF_CHARS:
+    if len(lines) > 1 and not lines[-1].text.endswith(("\n", "\r")):
         lines.pop()  # cut by the sample's end
     best, best_score = ",", (0, 0)
     for delimiter in DELIMITERS:

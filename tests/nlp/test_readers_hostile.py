@@ -71,11 +71,11 @@ def test_a_quote_open_for_more_lines_than_the_bound_is_a_stray_quote() -> None:
 def test_legitimate_multi_line_fields_keep_their_rows_and_the_physical_line_numbers() -> None:
     data = (
         b'id,avis,note\r\nr1,"Ligne un\r\nligne deux\r\n\r\nligne quatre",5\r\n'
-        b'r2,Suite,4\r\nr3,"Il dit ""oui""\net part",1\r\n'
+        b'r2,Suite,4\r\nr3,"Il dit ""oui""\net part",1\r\nr4,"Deux\nlignes"  ,2\r\nr5,Fin,3\r\n'
     )
     rows, errors = read(data)
     assert errors == []
-    assert [(r.line, r.id) for r in rows] == [(2, "r1"), (6, "r2"), (7, "r3")]
+    assert [(r.line, r.id) for r in rows] == [(2, "r1"), (6, "r2"), (7, "r3"), (9, "r4"), (11, "r5")]
     assert rows[0].text == "Ligne un\r\nligne deux\r\n\r\nligne quatre" and rows[2].text == 'Il dit "oui"\net part'
 
 
@@ -157,6 +157,11 @@ def test_a_1mb_field_is_one_row_error_and_the_rest_is_kept() -> None:
         (11, f"the line is longer than {MAX_LINE_CHARS:,} characters"),
     ]
     assert len(rows) == 18 and rows[-1].line == 21
+
+
+def test_a_field_just_under_the_line_bound_is_read() -> None:
+    rows, errors = read(b'id,avis\n1,"' + b"x" * (MAX_LINE_CHARS - 20) + b'"\n2,fin\n')
+    assert errors == [] and [len(r.text) for r in rows] == [MAX_LINE_CHARS - 20, 3]
 
 
 def test_an_unclosed_1mb_field_on_line_2_is_sniffed_and_read_in_bounded_work() -> None:
