@@ -24,6 +24,7 @@ from app.core.http import RequestTelemetry, SecurityHeaders
 from app.core.limits import BodyLimit
 from app.core.logs import configure_logging
 from app.core.ratelimit import RATE_LIMITED_RESPONSE, RateLimiter, RateLimits
+from app.corrections import routes as corrections
 from app.feedback import analyze
 from app.feedback import routes as feedback
 from app.jobs.workers import Workers
@@ -115,7 +116,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     # FastAPIOffline's pages (it serves them itself: app.docs_url and app.redoc_url stay None)
     app.add_middleware(SecurityHeaders, docs_paths=("/docs", "/redoc", "/docs/oauth2-redirect"))
     app.add_middleware(RequestTelemetry)  # outermost: sees every answer, the middlewares' own included
-    for module in (feedback, uploads, analyze, journey, taxonomy, workspaces, health, metrics, page):
+    for module in (feedback, corrections, uploads, analyze, journey, taxonomy, workspaces, health, metrics, page):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
