@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import json
 import re
 import unicodedata
@@ -30,6 +31,8 @@ from nlp.csv_records import (
 from nlp.errors import InputError
 
 SAMPLE_BYTES = 256 * 1024
+# Blank lines skipped before the header, at most (the header check runs in the upload request).
+HEADER_WITHIN_RECORDS = 100
 # A header wider than this is not a feedback export (a row keeps at most 50 other columns as metadata).
 MAX_COLUMNS = 10_000
 # Share of control bytes (NUL included) above which a file is binary rather than text with a few bad bytes.
@@ -302,8 +305,8 @@ class CsvExport:
 
 
 def _header_fields(records: Iterator[Record | BrokenRecord], delimiter: str) -> list[str]:
-    """Return the fields of the first non-blank record; raise InputError if it cannot be read."""
-    for record in records:
+    """Return the fields of the first non-blank record of the first 100; raise InputError if it cannot be read."""
+    for record in itertools.islice(records, HEADER_WITHIN_RECORDS):
         if isinstance(record, BrokenRecord):
             raise InputError(f"The header row (line {record.line}) cannot be read: {record.reason}", "bad_header")
         try:

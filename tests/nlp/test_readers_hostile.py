@@ -202,6 +202,13 @@ def test_a_stray_quote_in_the_header_refuses_the_file_with_its_line() -> None:
     assert error.value.code == "bad_header"
 
 
+def test_a_header_after_too_many_blank_lines_is_not_searched_for_through_the_file() -> None:
+    stream = io.BytesIO(b" ,\n" * 1_000_000 + b"id,avis\nr1,bien\n")
+    with pytest.raises(InputError, match="no header row") as error:
+        CsvExport.open(stream)
+    assert error.value.code == "bad_header" and stream.tell() < 2 * SAMPLE_BYTES
+
+
 def test_only_a_header_gives_no_rows_and_no_errors() -> None:
     export_ = CsvExport.open(io.BytesIO(b"id;avis;note\r\n"))
     assert (export_.delimiter, export_.header, list(export_.rows())) == (";", ["id", "avis", "note"], [])
