@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, case, delete, distinct, func, insert, literal, select, update
+from sqlalchemy import JSON, bindparam, case, delete, distinct, func, insert, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -58,6 +58,25 @@ def _insert_ignoring_duplicates(session: Session) -> Any:
     return module.insert(Feedback).on_conflict_do_nothing(index_elements=["workspace_id", "dedup_key"])
 
 
+def _lock_keys_in_order(session: Session, workspace_id: int, keys: Sequence[str]) -> None:
+    """PostgreSQL: take a transaction advisory lock per dedup key, in one global order, before inserting.
+
+    Two batches holding the same items in different orders then wait for each other at most once (never each for
+    the other), while the rows themselves are inserted in the order the client sent them (so ids follow that order).
+    SQLite has one writer at a time and needs nothing."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+
+    def lock_id(key: str) -> int:
+        return int.from_bytes(hashlib.sha256(f"{workspace_id}:{key}".encode()).digest()[:8], "big", signed=True)
+
+    locks = sorted({lock_id(key) for key in keys})
+    session.execute(
+        text("SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(CAST(:locks AS bigint[])) AS k ORDER BY 1) s"),
+        {"locks": locks},
+    )
+
+
 def store_feedback(
     *,
     session: Session,
@@ -69,8 +88,9 @@ def store_feedback(
     """Store items (masked as the workspace asks) as pending feedback; an item already stored is not duplicated.
 
     Race-free: concurrent requests with the same item both see one row (INSERT .. ON CONFLICT DO NOTHING).
-    Deadlock-free: rows are inserted in dedup-key order, so two batches holding the same items in different
-    orders wait for each other at most once (never each for the other); the workspace row is taken last.
+    Deadlock-free: the rows' dedup keys are locked in one global order first (`_lock_keys_in_order`), so two batches
+    holding the same items in different orders wait for each other at most once; the workspace row is taken last.
+    Rows are inserted in the order they were sent, so ids follow it.
     """
     if not items:
         return []
@@ -103,8 +123,8 @@ def store_feedback(
             "status": FeedbackStatus.pending.value,
         }
     statement = _insert_ignoring_duplicates(session).returning(Feedback.id, Feedback.dedup_key)
-    in_key_order = [rows[key] for key in sorted(rows)]
-    created = {key: feedback_id for feedback_id, key in session.execute(statement, in_key_order).all()}
+    _lock_keys_in_order(session, workspace.id, list(rows))
+    created = {key: feedback_id for feedback_id, key in session.execute(statement, list(rows.values())).all()}
     missing = [key for key in rows if key not in created]
     existing: dict[str, int] = {}
     if missing:
