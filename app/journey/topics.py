@@ -259,6 +259,7 @@ class TopicWorker:
         if self.loop.stopping:
             self.release()
             return
+        logger.info("topic model %s: fitting topics on %d mentions", model_id, len(texts))
         result = TopicModeller(self.pipeline.embedder).fit(texts, previous, embeddings=vectors)
         topics = []
         for topic in result.topics:
