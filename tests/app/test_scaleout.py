@@ -313,6 +313,7 @@ def test_sigterm_during_topic_computation_stops_in_seconds_and_the_job_is_taken_
     stopped = Worker(local, worker_env, tmp_path / "topics-1.log", "topics")
     workers.append(stopped)
     wait_for(lambda: status()[0] == "computing", timeout=120, what="the topic computation to start")
+    wait_for(lambda: "fitting topics" in stopped.output(), timeout=60, what="BERTopic to start")  # the long stage
     signalled = time.monotonic()
     stopped.process.send_signal(signal.SIGTERM)
     code = stopped.process.wait(30)
