@@ -25,7 +25,7 @@ db_cli = typer.Typer(
 cli.add_typer(workspace_cli, name="workspace")
 cli.add_typer(db_cli, name="db")
 
-ALL_KINDS = "analysis,uploads,topics"
+ALL_KINDS = "analysis,uploads,topics,reanalysis"
 STOP_GRACE_SECONDS = 5.0  # a stop finishes the batch in hand; a topic computation is given back after this
 
 logger = logging.getLogger("parcours")
@@ -88,7 +88,7 @@ def _parse_kinds(kinds: str) -> list[str]:
 @cli.command()
 def worker(
     kinds: Annotated[
-        str, typer.Option(help="The job kinds this process takes, comma-separated: analysis, uploads, topics.")
+        str, typer.Option(help=f"The job kinds this process takes, comma-separated: {ALL_KINDS.replace(',', ', ')}.")
     ] = ALL_KINDS,
 ) -> None:
     """Run background workers without the API, against the database of PARCOURS_DATABASE_URL.
@@ -241,6 +241,18 @@ def workspace_rotate(
         raise typer.Exit(1) from error
     typer.echo(f"Workspace '{found.name}': {len(revoked)} old key(s) revoked. New API key (shown once):")
     typer.echo(key)
+
+
+@cli.command()
+def reanalyse(
+    workspace: Annotated[str, typer.Option(help="The workspace's name or id.")],
+) -> None:
+    """Re-analyse a workspace's feedback with its current taxonomy and the model (after a taxonomy change), with
+    progress; corrections are applied again and figures switch over feedback by feedback."""
+    from app.reanalysis.command import reanalyse_workspace
+
+    _log_to_stderr()
+    reanalyse_workspace(workspace)
 
 
 @db_cli.command("upgrade")

@@ -31,6 +31,7 @@ class JobKind(StrEnum):
     analysis = "analysis"
     uploads = "uploads"
     topics = "topics"
+    reanalysis = "reanalysis"
 
 
 class Loop:

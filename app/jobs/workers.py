@@ -29,6 +29,7 @@ from app.feedback.store import mark_failed, store_analyses, store_feedback
 from app.jobs.queue import JobKind, Loop, lease
 from app.journey.topics import TopicWorker
 from app.models import Feedback, FeedbackStatus, Upload, UploadRowError, UploadStatus, Workspace, utcnow
+from app.reanalysis.service import ReanalysisWorker
 from app.schemas import FeedbackCreate
 from app.taxonomy.analysis import analyse, feedback_taxonomies, record_versions
 from app.uploads.files import discard_read_file, sweep
@@ -298,10 +299,12 @@ class Workers:
         self.analysis = AnalysisWorker(engine, pipeline, settings, lock)
         self.uploads = UploadWorker(engine, settings, on_stored=self.analysis.loop.wake)
         self.topics = TopicWorker(engine, pipeline, settings, lock)
+        self.reanalysis = ReanalysisWorker(engine, pipeline, settings, lock)
         self.loops = {
             JobKind.analysis: self.analysis.loop,
             JobKind.uploads: self.uploads.loop,
             JobKind.topics: self.topics.loop,
+            JobKind.reanalysis: self.reanalysis.loop,
         }
 
     def start(self) -> None:
@@ -323,3 +326,4 @@ class Workers:
         self.topics.stop(min(1.0, grace))
         self.uploads.loop.join(deadline - time.monotonic())
         self.analysis.loop.join(deadline - time.monotonic())
+        self.reanalysis.loop.join(deadline - time.monotonic())

@@ -69,11 +69,16 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return if_none_match.strip() == "*" or etag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
 
 
+def versions(workspace: Workspace, model_tag: str) -> str:
+    """What the figures come from (the X-Parcours-Versions header): the workspace's taxonomy version and the model."""
+    return f"taxonomy={workspace.taxonomy_version}; model={model_tag}"
+
+
 def known_answer(
-    cache: ResponseCache, etag: str, if_none_match: str | None
+    cache: ResponseCache, etag: str, if_none_match: str | None, figures_from: str = ""
 ) -> tuple[int, dict[str, str], bytes | None]:
     """What the caches answer for `etag`: 304, the cached body (200), or 200 with no body yet (None)."""
-    headers = {"etag": etag, "cache-control": CACHE_CONTROL, "vary": VARY}
+    headers = {"etag": etag, "cache-control": CACHE_CONTROL, "vary": VARY, "x-parcours-versions": figures_from}
     if matches(if_none_match, etag):
         return 304, headers, b""
     return 200, headers, cache.get(etag)
@@ -88,7 +93,8 @@ async def cached_answer(
     """
     etag = etag_for(workspace, request.app.state.model_tag, request.url.path, request.query_params.multi_items(), extra)
     cache: ResponseCache = request.app.state.response_cache
-    status, headers, body = known_answer(cache, etag, request.headers.get("if-none-match"))
+    figures_from = versions(workspace, request.app.state.model_tag)
+    status, headers, body = known_answer(cache, etag, request.headers.get("if-none-match"), figures_from)
     if status == 304:
         return Response(status_code=304, headers=headers)
     if body is None:

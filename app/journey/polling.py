@@ -15,7 +15,7 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.security import hash_api_key
-from app.journey.cache import POLLED_PATHS, ResponseCache, etag_for, known_answer
+from app.journey.cache import POLLED_PATHS, ResponseCache, etag_for, known_answer, versions
 from app.workspaces.auth import KeyCache, api_key_from, current_workspace
 
 
@@ -57,7 +57,7 @@ async def _known_answer(scope: Scope) -> tuple[int, dict[str, str], bytes] | Non
         return None
     etag = etag_for(workspace, state.model_tag, scope["path"], QueryParams(scope["query_string"]).multi_items())
     cache: ResponseCache = state.response_cache
-    status, answer_headers, body = known_answer(cache, etag, given)
+    status, answer_headers, body = known_answer(cache, etag, given, versions(workspace, state.model_tag))
     if body is None:
         return None
     if status == 200:
