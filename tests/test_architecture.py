@@ -51,6 +51,7 @@ def test_core_imports_only_core_and_nlp() -> None:
 
 ROUTE_MODULES = ("app.api.routes.", "app.feedback.routes", "app.feedback.analyze", "app.journey.routes")
 ROUTE_MODULES += ("app.uploads.routes", "app.workspaces.routes")
+ROUTE_MODULES += ("app.taxonomy.routes", "app.corrections.routes", "app.reanalysis.routes")
 
 
 def test_routes_are_imported_by_the_application_alone() -> None:
@@ -80,6 +81,8 @@ def test_the_layers_below_the_api_never_import_it() -> None:
     below += ("app.journey.themes",)
     below += ("app.journey.topics", "app.feedback.store", "app.crud", "app.uploads.mapping", "app.jobs")
     below += ("app.models", "app.schemas")
+    below += ("app.taxonomy.service", "app.taxonomy.analysis", "app.corrections.apply", "app.corrections.service")
+    below += ("app.reanalysis.service",)
     api = ("app.api", "app.workspaces.auth", "app.journey.cache", "app.journey.polling", "app.journey.scope")
     graph = import_graph()
     offending = {
