@@ -2,6 +2,11 @@
 
 Topic ids are kept stable across recomputations: a new topic whose centroid lies close to a previous
 topic's centroid takes that topic's id; the others get fresh ids above every id used before.
+
+A topic whose top words do not describe its documents is a junk drawer (short, generic texts that HDBSCAN
+grouped because they look alike to the embedder, labelled by words each found in one or two of them): its
+`coverage`, the share of its documents holding at least one of its top `COVERAGE_WORDS` words, is below
+`MIN_COVERAGE`. It is labelled "Mixed" ("Divers") and is never a sub-theme or an alert.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ _FEEDBACK_STOP_WORDS = {
     "would", "could", "one", "even", "still", "much", "way",
 }  # fmt: skip
 MATCH_SIMILARITY = 0.8
+COVERAGE_WORDS = 5  # a topic's words that must describe its documents
+MIN_COVERAGE = 0.5  # below this share of documents holding one of them, the topic is "Mixed"
+MIXED_LABELS = {"en": "Mixed", "fr": "Divers"}
 # Label words: letters only, three or more ("2eme", "12", "ok", "j" and other fragments never label a topic).
 TOKEN_PATTERN = r"(?u)\b[^\W\d_]{3,}\b"
 
@@ -43,17 +51,30 @@ def stop_words() -> list[str]:
 
 @dataclass(frozen=True)
 class Topic:
-    """One topic: its stable id, label words, size, centroid and its most central documents (indices)."""
+    """One topic: its stable id, label words, size, centroid, its most central documents (indices) and the share
+    of its documents holding one of its top `COVERAGE_WORDS` words."""
 
     id: int
     words: list[str]
     size: int
     centroid: list[float]
     representatives: list[int] = field(default_factory=list)
+    coverage: float = 1.0
+
+    @property
+    def mixed(self) -> bool:
+        """True for a junk drawer: its words describe too few of its documents."""
+        return self.coverage < MIN_COVERAGE
 
     @property
     def label(self) -> str:
-        """A short human label: the first three words."""
+        """A short human label: the first three words, or "Mixed" for a junk drawer."""
+        return self.label_in("en")
+
+    def label_in(self, language: str) -> str:
+        """The label in `language` (only "Mixed" is translated: the words are the documents' own)."""
+        if self.mixed:
+            return MIXED_LABELS.get(language, MIXED_LABELS["en"])
         return " · ".join(self.words[:3])
 
 
@@ -130,20 +151,30 @@ class TopicModeller:
             return TopicResult([], [-1] * len(texts))
         found = []
         labels = np.array(raw)
+        analyzer = model.vectorizer_model.build_analyzer()  # documents cut into words as the topic words were
         for topic_id in sorted(set(raw) - {-1}):
             members = np.flatnonzero(labels == topic_id)
             centre = vectors[members].mean(axis=0)
             centre /= max(float(np.linalg.norm(centre)), 1e-12)
             closest = members[np.argsort(-(vectors[members] @ centre))][:3]
             words = [w for w, _ in (model.get_topic(topic_id) or []) if w]
-            found.append((topic_id, words, len(members), centre, [int(i) for i in closest]))
+            coverage = label_coverage(words, [analyzer(texts[int(i)]) for i in members])
+            found.append((topic_id, words, len(members), centre, [int(i) for i in closest], coverage))
         mapping = _stable_ids([f[3] for f in found], previous)
         topics = [
-            Topic(mapping[n], words, count, [round(float(x), 5) for x in centre], closest)
-            for n, (_, words, count, centre, closest) in enumerate(found)
+            Topic(mapping[n], words, count, [round(float(x), 5) for x in centre], closest, round(coverage, 4))
+            for n, (_, words, count, centre, closest, coverage) in enumerate(found)
         ]
         new_id = {raw_id: mapping[n] for n, (raw_id, *_rest) in enumerate(found)}
         return TopicResult(sorted(topics, key=lambda t: -t.size), [new_id.get(int(t), -1) for t in raw])
+
+
+def label_coverage(words: Sequence[str], documents: Sequence[Sequence[str]]) -> float:
+    """Share of `documents` (each as its words) holding at least one of the first `COVERAGE_WORDS` `words`."""
+    top = set(words[:COVERAGE_WORDS])
+    if not documents:
+        return 0.0
+    return sum(1 for document in documents if top & set(document)) / len(documents)
 
 
 def _stable_ids(centres: Sequence[np.ndarray], previous: Sequence[Topic]) -> list[int]:
@@ -181,4 +212,5 @@ def topic_from_dict(raw: dict[str, Any]) -> Topic:
         int(raw["size"]),
         list(raw["centroid"]),
         list(raw.get("representatives", [])),
+        float(raw.get("coverage", 1.0)),  # topics stored before coverage was measured count as coherent
     )

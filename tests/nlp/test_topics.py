@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from nlp.pipeline import Pipeline
-from nlp.topics import TopicModeller
+from nlp.topics import MIN_COVERAGE, TopicModeller, label_coverage, topic_from_dict
 
 THEMES = {
     "delivery": [
@@ -98,3 +100,34 @@ def test_recomputing_on_more_data_keeps_the_topic_ids(shipped: Pipeline) -> None
 def test_too_few_texts_give_no_topics(shipped: Pipeline) -> None:
     result = TopicModeller(shipped.embedder).fit(["Colis en retard", "Appli plantée"])
     assert result.topics == [] and result.assignments == [-1, -1]
+
+
+# Short generic verdicts: the embedder finds them alike, but no word is shared by more than two of them.
+JUNK = [
+    "Parfait.", "Voleurs !", "2eme fois.", "Bof.", "Nul.", "Top.", "Merci.", "Arnaque", "Super", "Moyen",
+    "Jamais plus", "Génial", "Scandaleux", "Ok sans plus", "Rien à dire", "Horrible",
+]  # fmt: skip
+
+
+def test_a_junk_drawer_topic_is_labelled_mixed_and_clear_topics_are_not(shipped: Pipeline) -> None:
+    texts = [t for group in THEMES.values() for t in group] + JUNK
+    result = TopicModeller(shipped.embedder, min_topic_size=4).fit(texts)
+    junk = set(range(len(texts) - len(JUNK), len(texts)))
+    mixed = [t for t in result.topics if t.mixed]
+    assert len(mixed) == 1, [(t.words, t.coverage) for t in result.topics]
+    members = {i for i, a in enumerate(result.assignments) if a == mixed[0].id}
+    assert len(members & junk) >= 0.8 * len(members)  # the drawer holds the generic verdicts
+    assert mixed[0].label == "Mixed" and mixed[0].label_in("fr") == "Divers" and mixed[0].coverage < MIN_COVERAGE
+    clear = {theme_of(t.words) for t in result.topics if not t.mixed}
+    assert {"delivery", "app", "billing"} <= clear
+    for topic in result.topics:
+        if not topic.mixed:
+            assert topic.coverage >= MIN_COVERAGE and topic.label == " · ".join(topic.words[:3])
+    assert topic_from_dict(dataclasses.asdict(mixed[0])).mixed  # stored and read back, still mixed
+
+
+def test_label_coverage_counts_documents_holding_a_top_word() -> None:
+    documents = [["colis", "retard"], ["livraison"], ["parfait"], ["merci", "top"]]
+    assert label_coverage(["colis", "livraison", "parcel"], documents) == 0.5
+    assert label_coverage(["a", "b", "c", "d", "e", "merci"], documents) == 0.0  # only the top 5 words count
+    assert label_coverage(["colis"], []) == 0.0
