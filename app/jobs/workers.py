@@ -41,13 +41,22 @@ from nlp.readers import CsvExport, FeedbackRow, RowError
 logger = logging.getLogger(__name__)
 
 
+FIRST_BATCH = 16  # texts in the first batch after an idle spell: an upload's progress moves within a second
+
+
 class AnalysisWorker:
-    """Analyse pending feedback in batches and store segments and mentions."""
+    """Analyse pending feedback in batches and store segments and mentions.
+
+    After an idle spell the first batch is small (`FIRST_BATCH`) and each next one twice as large, up to
+    `analysis_batch_size`: the first rows of an upload are analysed (and counted in its progress) within a
+    second, and a backlog still runs at full batch size after a few batches.
+    """
 
     def __init__(self, engine: Engine, pipeline: Pipeline, settings: Settings, lock: threading.Lock) -> None:
         self.engine, self.pipeline, self.settings, self.lock = engine, pipeline, settings, lock
         self.model = pipeline.manifest.name + "-" + pipeline.manifest.version if pipeline.manifest else "custom"
         self.loop = Loop("parcours-analysis", self.run_once, settings.idle_poll_seconds)
+        self.batch_size = min(FIRST_BATCH, settings.analysis_batch_size)  # the next batch's size
 
     def claim(self) -> tuple[datetime, list[tuple[int, str, str | None, int | None, float | None]]]:
         """Lease a batch of pending feedback (or feedback whose lease expired).
@@ -58,7 +67,7 @@ class AnalysisWorker:
         with session_scope(self.engine) as session:
             ids = lease(
                 session=session, table=Feedback, waiting=FeedbackStatus.pending.value,
-                working=FeedbackStatus.analysing.value, order_by=Feedback.id, limit=self.settings.analysis_batch_size,
+                working=FeedbackStatus.analysing.value, order_by=Feedback.id, limit=self.batch_size,
                 until=until, postgres=is_postgres(self.engine),
             )  # fmt: skip
             if not ids:
@@ -74,7 +83,9 @@ class AnalysisWorker:
         started = time.perf_counter()
         lease, batch = self.claim()
         if not batch:
+            self.batch_size = min(FIRST_BATCH, self.settings.analysis_batch_size)  # idle: start small again
             return 0
+        self.batch_size = min(2 * self.batch_size, self.settings.analysis_batch_size)
         claimed = time.perf_counter()
         ids = [str(item[0]) for item in batch]
         texts = [item[1] for item in batch]
