@@ -7,9 +7,12 @@ No alert is raised until the baseline holds `MIN_WEEKS_WITH_DATA` weeks with men
 
 Each stage and touchpoint is tested twice: its irritant share against the baseline's pooled share (Fisher's
 exact test) and its mention volume against the baseline's weekly counts (Poisson, or negative binomial when
-the weeks vary more than Poisson allows). The whole family of tests is corrected with Benjamini-Hochberg;
-an alert needs q < alpha and a material effect (`MIN_SHARE_CHANGE`, `MIN_VOLUME_RATIO`). Alerts are ranked by
-score = relative effect (|log2 of value over baseline|) x evidence (the z of q) and capped at `limit`.
+the weeks vary more than Poisson allows). Once topics are computed (`app.journey.topics`), each coherent topic
+of the irritant and delight slices is tested too: its share of the slice's modelled mentions this week against
+its baseline share (Fisher's exact test); a rise is an emerging topic. The whole family of tests is corrected
+with Benjamini-Hochberg; an alert needs q < alpha and a material effect (`MIN_SHARE_CHANGE`, `MIN_VOLUME_RATIO`;
+a topic's share must rise). Alerts are ranked by score = relative effect (|log2 of value over baseline|) x
+evidence (the z of q) and capped at `limit`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import statistics
+from collections import Counter, defaultdict
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,8 +28,9 @@ from sqlmodel import Session
 
 from app.crud import FeedbackFilters
 from app.journey.figures import filters_echo
-from app.journey.queries import _as_date, data_range, grouped_stats
+from app.journey.queries import _as_date, data_range, grouped_stats, mention_conditions
 from app.journey.stats import SIGNIFICANCE, MentionStats, benjamini_hochberg, count_p, fisher_p, z_of
+from app.journey.topics import ComputedTopics, computed_topics
 from nlp.taxonomy import Taxonomy
 
 MIN_WEEKS_WITH_DATA = 4  # baseline weeks with at least one mention in scope before any alert
@@ -33,6 +38,7 @@ MIN_BASELINE_MENTIONS = 30  # mentions in scope over those baseline weeks before
 MIN_SHARE_CHANGE = 0.05  # an irritant share must move by 5 points or more
 MIN_VOLUME_RATIO = 1.5  # a volume must be 1.5 x its baseline mean (or 1 / 1.5) or more
 ALERT_LIMIT = 5
+TOPIC_VERBATIMS = 3  # feedback ids given with a topic alert
 _MESSAGES = {
     "en": "Not enough history yet (alerts start after {weeks} weeks of data and {mentions} mentions; "
     "so far {have_weeks} weeks and {have_mentions} mentions).",
@@ -55,15 +61,20 @@ class _Test:
     test: str
     mentions: int
     baseline_mentions: int
+    label: str | None = None  # topics: their label (stages and touchpoints are named by the taxonomy)
+    slice: str | None = None
+    verbatim_ids: tuple[int, ...] = ()
 
     @property
     def effect(self) -> float:
         """|log2(value / baseline)|, a relative change comparable between shares and volumes."""
-        floor = 0.01 if self.metric == "irritant_share" else 0.5
+        floor = 0.5 if self.metric == "volume" else 0.01
         return abs(math.log2(max(self.value, floor) / max(self.baseline, floor)))
 
     @property
     def material(self) -> bool:
+        if self.metric == "topic_share":  # a topic alert is an emerging topic: its share rose
+            return self.value - self.baseline >= MIN_SHARE_CHANGE
         if self.metric == "irritant_share":
             return abs(self.value - self.baseline) >= MIN_SHARE_CHANGE
         return self.effect >= math.log2(MIN_VOLUME_RATIO)
@@ -111,6 +122,33 @@ def _tests(dimension: str, value: str, weekly: list[MentionStats], min_mentions:
     return found
 
 
+def _topic_tests(computed: ComputedTopics, as_of: date, eligible: list[int], min_mentions: int) -> list[_Test]:
+    """Each coherent topic's share of the slice's modelled mentions this week against the baseline weeks'."""
+    now, base = Counter[int](), Counter[int]()
+    this_week: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for mention in computed.mentions:
+        week = (as_of - mention.day).days // 7
+        if week == 0:
+            now[mention.topic] += 1
+            this_week[mention.topic].append((-abs(mention.sentiment), mention.feedback_id))
+        elif week in eligible:
+            base[mention.topic] += 1
+    n_now, n_base = sum(now.values()), sum(base.values())
+    if n_now < min_mentions or n_base < min_mentions:
+        return []
+    found = []
+    for topic, label in sorted(computed.labels.items()):
+        exact = fisher_p(now[topic], n_now, base[topic], n_base)
+        assert exact is not None
+        pooled, share = base[topic] / n_base, now[topic] / n_now
+        ids = list(dict.fromkeys(feedback_id for _, feedback_id in sorted(this_week[topic])))[:TOPIC_VERBATIMS]
+        found.append(
+            _Test("topic", str(topic), "topic_share", share, pooled, math.sqrt(pooled * (1 - pooled) / n_now),
+                  exact, "fisher_exact", n_now, n_base, label, computed.slice, tuple(ids))
+        )  # fmt: skip
+    return found
+
+
 def alerts(
     session: Session,
     workspace_id: int,
@@ -124,7 +162,8 @@ def alerts(
     weeks: int = 8,
     limit: int = ALERT_LIMIT,
 ) -> dict[str, Any]:
-    """Stages and touchpoints whose irritant share or volume this week departs from a baseline with history."""
+    """Stages and touchpoints whose irritant share or volume this week departs from a baseline with history, and
+    topics whose share rose (emerging topics)."""
     bounds = data_range(session, workspace_id)
     if as_of is None:
         end = _as_date(filters.date_to)
@@ -169,6 +208,8 @@ def alerts(
         rows = grouped_stats(session, workspace_id, window, ("day", dimension))
         for value, weekly in _weekly(rows, as_of, weeks).items():
             family += _tests(dimension, value, [weekly[0]] + [weekly[k] for k in eligible], min_mentions)
+    for computed in computed_topics(session, workspace_id, mention_conditions(workspace_id, window)):
+        family += _topic_tests(computed, as_of, eligible, min_mentions)
     q_values = benjamini_hochberg([t.p_value for t in family])
     labels = {s.id: s.name(language) for s in taxonomy.stages} | {t.id: t.name(language) for t in taxonomy.touchpoints}
     found = []
@@ -177,7 +218,8 @@ def alerts(
             continue
         sign = 1 if test.value > test.baseline else -1
         found.append({
-            "dimension": test.dimension, "id": test.id, "label": labels.get(test.id, test.id), "metric": test.metric,
+            "dimension": test.dimension, "id": test.id, "label": test.label or labels.get(test.id, test.id),
+            "metric": test.metric, "slice": test.slice, "verbatim_ids": list(test.verbatim_ids),
             "value": round(test.value, 4), "baseline_mean": round(test.baseline, 4),
             "baseline_sd": round(test.spread, 4), "delta": round(test.value - test.baseline, 4),
             "z": round(sign * z_of(test.p_value), 2), "p_value": _sig(test.p_value), "q_value": _sig(q),

@@ -223,15 +223,17 @@ class KpisAnswer(BaseModel):
 
 
 class Alert(BaseModel):
-    """A stage or touchpoint whose volume or irritant share this week departs from its baseline."""
+    """A stage or touchpoint whose volume or irritant share this week departs from its baseline, or a topic whose
+    share of its slice's mentions rose (an emerging topic)."""
 
-    dimension: Literal["stage", "touchpoint"]
-    id: str
+    dimension: Literal["stage", "touchpoint", "topic"]
+    id: str = Field(description="Stage or touchpoint id, or topic id (as in /v1/topics for `slice`).")
     label: str
-    metric: Literal["volume", "irritant_share"]
-    value: float = Field(description="This week's value: mentions (volume) or irritant share, 0..1.")
+    metric: Literal["volume", "irritant_share", "topic_share"]
+    value: float = Field(description="This week's value: mentions (volume) or irritant or topic share, 0..1.")
     baseline_mean: float = Field(
-        description="Baseline: mean weekly mentions (volume) or the pooled irritant share of the baseline weeks."
+        description="Baseline: mean weekly mentions (volume) or the pooled irritant or topic share of the baseline "
+        "weeks."
     )
     baseline_sd: float = Field(
         description="Spread: sd of the weekly counts (volume) or binomial standard error of the share this week."
@@ -243,8 +245,14 @@ class Alert(BaseModel):
     test: Literal["fisher_exact", "poisson", "negative_binomial"] = Field(description="The test used.")
     score: float = Field(description="Rank: |log2(value / baseline_mean)| x the z of q_value (effect x evidence).")
     direction: Literal["up", "down"]
-    mentions: int = Field(description="Mentions this week.")
+    mentions: int = Field(description="Mentions this week (topic: the slice's modelled mentions).")
     baseline_mentions: int = Field(description="Mentions in the baseline weeks.")
+    slice: str | None = Field(
+        default=None, description="Topic alerts: the topic's slice, `stage=*|polarity=irritant` (null otherwise)."
+    )
+    verbatim_ids: list[int] = Field(
+        default_factory=list, description="Topic alerts: up to 3 pieces of feedback of this week in the topic."
+    )
 
 
 class BaselineRange(DateRange):
@@ -426,6 +434,11 @@ class TopicPublic(BaseModel):
     size: int = Field(description="Mentions in the topic.")
     mean_sentiment: float
     verbatims: list[TopicVerbatim]
+    mixed: bool = Field(
+        default=False,
+        description="A junk drawer: its words describe too few of its mentions; labelled Mixed (Divers), never a "
+        "sub-theme or an alert.",
+    )
 
 
 class TopicsAnswer(BaseModel):

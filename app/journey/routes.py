@@ -201,10 +201,12 @@ async def read_topics(
     polarity: Annotated[
         Literal["irritant", "delight", "neutral"] | None, Query(description="Polarity (default: every one).")
     ] = None,
+    lang: Language = "en",
 ) -> Response:
     """The slice's topics: label words (French and English stop words removed), size, mean sentiment and
-    representative verbatims. The first call queues the computation and answers `status: computing`;
-    poll until `done`. Topics are recomputed when the slice has grown, keeping their ids."""
+    representative verbatims; a topic whose words describe too few of its mentions is labelled Mixed (Divers).
+    The first call queues the computation and answers `status: computing`; poll until `done`. Topics are
+    recomputed when the slice has grown, keeping their ids."""
     from app.core.db import session_scope
     from app.journey.scope import check_allowed
     from app.journey.topics import request_topics, topics_answer
@@ -223,6 +225,6 @@ async def read_topics(
     return await cached_answer(
         request,
         workspace,
-        lambda: topics_answer(model, stage, polarity),
+        lambda: topics_answer(model, stage, polarity, lang),
         extra=f"{model.id}:{model.status}:{model.finished_at}",
     )

@@ -165,9 +165,10 @@ def _sub_themes(
             TopicModel.result != None,  # noqa: E711
         )
     ):  # fmt: skip
-        labels.update({t["id"]: t["label"] for t in (result or {}).get("topics", [])})
+        coherent = {t["id"]: t["label"] for t in (result or {}).get("topics", []) if not t.get("mixed")}
+        labels.update(coherent)
         for mention_id, topic in (result or {}).get("assignments", {}).items():
-            if topic >= 0 and int(mention_id) in ids:
+            if topic in coherent and int(mention_id) in ids:  # a "Mixed" topic is never a sub-theme
                 members[topic].add(int(mention_id))
     counts = Counter({topic: len(found) for topic, found in members.items()})
     if len(counts) < 2:

@@ -7,11 +7,12 @@ previous topics are still served (ids stay stable: see nlp.topics).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Collection
-from datetime import datetime, timedelta
+from collections.abc import Collection, Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -24,7 +25,7 @@ from app.feedback.store import bump_version
 from app.jobs.queue import Loop, lease
 from app.models import Feedback, MentionRow, TopicModel, TopicStatus, Workspace, utcnow
 from nlp.pipeline import Pipeline
-from nlp.topics import TopicModeller, topic_from_dict
+from nlp.topics import MIXED_LABELS, TopicModeller, topic_from_dict
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +83,11 @@ def request_topics(*, session: Session, workspace: Workspace, stage: str | None,
     return model
 
 
-def topics_answer(model: TopicModel, stage: str | None, polarity: str | None) -> dict[str, Any]:
-    """The API view of a slice's topics (the previous result while a recomputation runs)."""
+def topics_answer(model: TopicModel, stage: str | None, polarity: str | None, language: str = "en") -> dict[str, Any]:
+    """The API view of a slice's topics (the previous result while a recomputation runs); a junk-drawer topic
+    is labelled "Mixed" ("Divers") in `language`."""
     result = model.result or {}
+    mixed = MIXED_LABELS.get(language, MIXED_LABELS["en"])
     status = {"queued": "computing", "computing": "computing"}.get(model.status, model.status)
     return {
         "status": status,
@@ -94,7 +97,8 @@ def topics_answer(model: TopicModel, stage: str | None, polarity: str | None) ->
         "computed_at": result.get("computed_at"),
         "error": model.error,
         "topics": [
-            {k: t[k] for k in ("id", "label", "words", "size", "mean_sentiment", "verbatims")}
+            {k: t[k] for k in ("id", "words", "size", "mean_sentiment", "verbatims")}
+            | {"label": mixed if t.get("mixed") else t["label"], "mixed": bool(t.get("mixed"))}
             for t in result.get("topics", [])
         ],
     }
@@ -115,15 +119,71 @@ def theme_topics(session: Session, workspace_id: int, polarity: str) -> dict[tup
         assignments = {int(k): v for k, v in (model.result or {}).get("assignments", {}).items() if v >= 0}
         if not assignments:
             continue
-        labels.update({t["id"]: t["label"] for t in model.result.get("topics", [])})
+        coherent = {t["id"]: t["label"] for t in model.result.get("topics", []) if not t.get("mixed")}
+        labels.update(coherent)
         for mention_id, stage, touchpoint in session.execute(
             select(m.id, m.stage, m.touchpoint).where(m.id.in_(list(assignments)))
         ):
-            counts[(stage, touchpoint)][assignments[mention_id]] += 1
+            if assignments[mention_id] in coherent:  # a "Mixed" topic says nothing about a theme
+                counts[(stage, touchpoint)][assignments[mention_id]] += 1
     return {
         key: [{"id": t, "label": labels.get(t, str(t)), "mentions": n} for t, n in counter.most_common(5)]
         for key, counter in counts.items()
     }
+
+
+@dataclasses.dataclass(frozen=True)
+class AssignedMention:
+    """A mention a topic computation saw, with the topic it was given (-1: none) and its day."""
+
+    mention_id: int
+    feedback_id: int
+    day: date
+    sentiment: float
+    topic: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ComputedTopics:
+    """One computed slice's topics as the alerts read them: the mentions it modelled within some conditions."""
+
+    slice: str
+    polarity: str
+    labels: dict[int, str]  # coherent topics only: a "Mixed" topic is never judged
+    mentions: list[AssignedMention]
+
+
+def computed_topics(session: Session, workspace_id: int, conditions: Sequence[Any]) -> list[ComputedTopics]:
+    """The computed topics of the irritant and delight slices, with their modelled mentions within `conditions`.
+
+    Per polarity, the slice of every stage (`stage=*`) when it is computed, else the stage slices (disjoint), so
+    that a mention is counted once per polarity. Slices of every polarity (`polarity=*`) are left out: their
+    topics repeat those of the polarity slices.
+    """
+    models = session.execute(
+        select(TopicModel.slice, TopicModel.result).where(
+            TopicModel.workspace_id == workspace_id,
+            TopicModel.result != None,  # noqa: E711
+        )
+    ).all()
+    chosen: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+    for key, result in sorted(models, key=lambda r: r[0]):
+        parts = dict(part.split("=", 1) for part in key.split("|"))
+        if parts["polarity"] in ("irritant", "delight") and (result or {}).get("assignments"):
+            chosen[parts["polarity"]].append((key, result))
+    m = MentionRow.__table__.c
+    found = []
+    for polarity, slices in sorted(chosen.items()):
+        broadest = [(key, r) for key, r in slices if key == slice_key(None, polarity)]
+        for key, result in broadest or slices:
+            labels = {int(t["id"]): t["label"] for t in result.get("topics", []) if not t.get("mixed")}
+            assignments = {int(k): int(v) for k, v in result["assignments"].items()}
+            rows = session.execute(
+                select(m.id, m.feedback_id, m.day, m.sentiment).where(*conditions, m.id.in_(list(assignments)))
+            ).all()
+            mentions = [AssignedMention(i, f, d, float(s or 0), assignments[i]) for i, f, d, s in rows]
+            found.append(ComputedTopics(key, polarity, labels, mentions))
+    return found
 
 
 def _previous_topics(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -278,7 +338,7 @@ class TopicWorker:
             topics.append({
                 "id": topic.id, "label": topic.label, "words": topic.words, "size": topic.size,
                 "mean_sentiment": round(sentiment, 4), "verbatims": verbatims, "centroid": topic.centroid,
-                "representatives": topic.representatives,
+                "representatives": topic.representatives, "coverage": topic.coverage, "mixed": topic.mixed,
             })  # fmt: skip
         stored = {
             "mentions": len(rows),

@@ -88,3 +88,45 @@ def test_one_real_spike_gives_exactly_that_alert(client: TestClient) -> None:
     capped = client.get("/v1/alerts", params={"limit": 1}, headers=auth).json()
     assert len(capped["alerts"]) == 1 and capped["total"] == answer["total"]
     assert capped["alerts"][0] == answer["alerts"][0]
+
+
+def test_a_new_complaint_topic_in_the_last_week_gives_exactly_one_topic_alert(client: TestClient) -> None:
+    from tests.app.conftest import wait_for
+    from tests.nlp.test_topics import THEMES, theme_of
+
+    auth = new_workspace(client)
+    items = []
+    for week in range(13):  # delivery and billing complaints every week, this week included
+        for n in range(6):
+            text = THEMES["delivery" if n % 2 else "billing"][(3 * week + n // 2) % 12]
+            day = AS_OF - timedelta(days=7 * week + n)
+            items.append({"text": text, "external_id": f"W{week}-{n}", "created_at": day.isoformat()})
+    send(client, auth, items)
+    before = client.get("/v1/alerts", params={"limit": 100}, headers=auth).json()
+    assert before["status"] == "ok" and not [a for a in before["alerts"] if a["dimension"] == "topic"]
+    crashes = [  # a new subject, only this week
+        {"text": text, "external_id": f"A{n}", "created_at": (AS_OF - timedelta(days=n % 7)).isoformat()}
+        for n, text in enumerate(THEMES["app"][:10])
+    ]
+    new_ids = {d["id"] for d in send(client, auth, crashes)}
+    # with no topics computed yet: no topic alert, and no error
+    answer = client.get("/v1/alerts", params={"limit": 100}, headers=auth).json()
+    assert answer["status"] == "ok" and not [a for a in answer["alerts"] if a["dimension"] == "topic"]
+
+    def topics() -> dict[str, Any] | None:
+        found = client.get("/v1/topics", params={"polarity": "irritant"}, headers=auth).json()
+        return found if found["status"] == "done" else None
+
+    computed = wait_for(topics, timeout=300, what="topics")
+    assert "app" in {theme_of(t["words"]) for t in computed["topics"]}
+    answer = client.get("/v1/alerts", params={"limit": 100}, headers=auth).json()
+    emerging = [a for a in answer["alerts"] if a["dimension"] == "topic"]
+    assert len(emerging) == 1, emerging
+    alert = emerging[0]
+    topic = next(t for t in computed["topics"] if str(t["id"]) == alert["id"])
+    assert theme_of(topic["words"]) == "app" and alert["label"] == topic["label"]
+    assert alert["metric"] == "topic_share" and alert["test"] == "fisher_exact" and alert["direction"] == "up"
+    assert alert["slice"] == "stage=*|polarity=irritant" and alert["q_value"] < 0.05
+    assert alert["baseline_mean"] == 0 and alert["value"] >= 0.4  # 10 of this week's ~16 complaints
+    assert 1 <= len(alert["verbatim_ids"]) <= 3 and set(alert["verbatim_ids"]) <= new_ids
+    assert answer["total"] >= len(answer["alerts"])
