@@ -5,15 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from app.schemas import Identifier, without_nul
 
 Family = Literal["stages", "touchpoints"]
 LabelId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
-Example = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), BeforeValidator(without_nul)
+]
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000), BeforeValidator(without_nul)
+]
+Example = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), BeforeValidator(without_nul)
+]
 Author = Annotated[Identifier, Field(description="Who made the change (free text: a name or an email).")]
 
 
@@ -27,7 +33,7 @@ class LabelNames(BaseModel):
 
     def given(self) -> dict[str, str]:
         """The names given, without the missing languages."""
-        return {k: str(without_nul(v)) for k, v in self.model_dump().items() if v is not None}
+        return {k: v for k, v in self.model_dump().items() if v is not None}
 
 
 class LabelCreate(BaseModel):
