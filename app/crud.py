@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, case, exists, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
 from app.core.errors import AppError
@@ -138,9 +142,8 @@ class FeedbackFilters:
             conditions.append(rating >= self.rating_min)
         if self.rating_max is not None:
             conditions.append(rating <= self.rating_max)
-        meta = Feedback.__table__.c.metadata
         for key, value in self.metadata.items():
-            conditions.append(meta[key].as_string() == value)
+            conditions.append(metadata_text(Feedback.__table__.c.metadata, key) == value)
         if self.q:
             conditions.append(func.lower(Feedback.text).contains(self.q.lower()))
         return conditions
@@ -160,6 +163,46 @@ class FeedbackFilters:
 
 
 _ONE_DAY = timedelta(days=1)
+
+
+class _MetadataText(FunctionElement[str]):
+    """A metadata value as text (see `metadata_text`); compiled per database below."""
+
+    type = String()
+    inherit_cache = True
+    name = "metadata_text"
+
+
+def metadata_text(column: ColumnElement[Any], key: str) -> ColumnElement[str]:
+    """The text of a feedback's metadata value under `key` (NULL when absent), as metadata filters compare it.
+
+    Any key is addressed (quotes included), and on SQLite rows stored before numbers were checked, whose JSON holds
+    NaN or Infinity (Python's json writes them; SQLite's JSON functions refuse the whole row, and the query, as
+    malformed), read those values as null; PostgreSQL's json type never held them.
+    """
+    return _MetadataText(column, literal(key, String()))
+
+
+@compiles(_MetadataText)
+def _metadata_text(element: _MetadataText, compiler: SQLCompiler, **kw: Any) -> str:
+    column, key = element.clauses.clauses
+    return f"({compiler.process(column.op('->>')(key), **kw)})"
+
+
+# What Python's json writes for non-finite floats, '-Infinity' first: it holds 'Infinity'.
+_NON_FINITE = ("-Infinity", "Infinity", "NaN")
+
+
+@compiles(_MetadataText, "sqlite")
+def _metadata_text_sqlite(element: _MetadataText, compiler: SQLCompiler, **kw: Any) -> str:
+    column, key = (compiler.process(clause, **kw) for clause in element.clauses.clauses)
+    repaired = column
+    for token in _NON_FINITE:
+        repaired = f"replace({repaired}, '{token}', 'null')"
+    readable = (
+        f"CASE WHEN json_valid({column}) THEN {column} WHEN json_valid({repaired}) THEN {repaired} ELSE '{{}}' END"
+    )
+    return f"(SELECT CAST(entry.value AS VARCHAR) FROM json_each({readable}) AS entry WHERE entry.key = {key})"
 
 
 def rating_on_five() -> ColumnElement[Any]:
@@ -234,9 +277,26 @@ def list_feedback(
     return rows, encode_cursor(rows[-1].id) if more and rows else None
 
 
+def finite(value: Any) -> Any:
+    """Return a stored value with every non-finite number (NaN, ±infinity) as None, in lists and objects too.
+
+    New values are checked on the way in (`app.schemas`); rows stored before may hold them (SQLite's JSON, floats
+    on both databases), and JSON has no such numbers.
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [finite(item) for item in value]
+    return value
+
+
 def feedback_public(feedback: Feedback) -> FeedbackPublic:
-    """Return the API view of a feedback row."""
-    return FeedbackPublic.model_validate({**feedback.model_dump(exclude={"meta"}), "metadata": feedback.meta})
+    """Return the API view of a feedback row (non-finite numbers stored before the checks shown as null)."""
+    return FeedbackPublic.model_validate(
+        finite({**feedback.model_dump(exclude={"meta"}), "metadata": feedback.meta or {}})
+    )
 
 
 def with_analysis(*, session: Session, items: list[FeedbackPublic]) -> list[FeedbackPublic]:

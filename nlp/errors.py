@@ -14,8 +14,13 @@ class ModelError(ParcoursError):
 
 
 class InputError(ParcoursError):
-    """An input file cannot be read (bad column, encoding, format); `code` names the problem for machines."""
+    """An input file cannot be read (bad column, encoding, format); `code` names the problem for machines.
 
-    def __init__(self, message: str, code: str = "invalid_input") -> None:
+    `columns`: the file's columns, when the problem is a column (none found for the text, or one named that the
+    file lacks), so that a caller can offer them.
+    """
+
+    def __init__(self, message: str, code: str = "invalid_input", columns: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.code = code
+        self.columns = columns

@@ -163,7 +163,9 @@ def pick_column(header: Sequence[str], wanted: str | None, candidates: Sequence[
         if fold_name(wanted) in normalised:
             return normalised[fold_name(wanted)]
         raise InputError(
-            f"No column '{wanted}' for the {what}. Available columns: {column_list(header)}", "missing_column"
+            f"No column '{wanted}' for the {what}. Available columns: {column_list(header)}",
+            "missing_column",
+            tuple(header),
         )
     for candidate in candidates:
         if candidate in normalised:
@@ -252,6 +254,7 @@ class CsvExport:
             raise InputError(
                 f"No text column found: name it explicitly. Available columns: {column_list(header)}",
                 "missing_text_column",
+                tuple(header),
             )
         id_name = pick_column(header, id_column, ID_COLUMNS if id_column is None else (), "id")
         return cls(stream, encoding, delimiter, header, text_name, id_name, records, text)

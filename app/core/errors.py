@@ -65,6 +65,34 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+# A write that lost every race to other writers (`retry_transaction` in app.core.db), in the OpenAPI document of
+# every operation that writes (`document_database_busy`).
+DATABASE_BUSY_RESPONSE: dict[str, Any] = {
+    "description": "The database was too busy: the write lost a race to other writers on every try. Nothing of "
+    "the request was stored; send it again after `Retry-After` seconds.",
+    "content": {
+        "application/json": {
+            "schema": {"$ref": "#/components/schemas/ErrorBody"},
+            "example": {
+                "detail": "The database was too busy to complete the batch; nothing was stored, send it again",
+                "code": "database_busy",
+            },
+        }
+    },
+}
+WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+STORES_NOTHING = frozenset({("post", "/v1/analyze")})  # a POST that writes nothing (its body is too big for a GET)
+
+
+def document_database_busy(schema: dict[str, Any]) -> None:
+    """Document 503 `database_busy` on every /v1 operation that writes: each runs its transaction under
+    `retry_transaction`, which answers it when the transaction lost every race (a route's own 503 is kept)."""
+    for path, item in schema.get("paths", {}).items():
+        for method, operation in item.items():
+            if path.startswith("/v1/") and method in WRITE_METHODS and (method, path) not in STORES_NOTHING:
+                operation.setdefault("responses", {}).setdefault("503", DATABASE_BUSY_RESPONSE)
+
+
 class AppError(Exception):
     """An error a client should see: HTTP status, a stable code and a message naming what is wrong."""
 

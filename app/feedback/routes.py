@@ -118,8 +118,9 @@ def delete_feedback(
 ) -> Response:
     """Delete the feedback and everything derived from it: segments, mentions, aggregates, the topics computed
     with it (computed again without it), its uploaded file if still kept; no answer cached before is served again."""
-    requeued = erase(session=session, settings=settings, feedback=feedback)
-    session.commit()
+    requeued = retry_transaction(
+        session, lambda: erase(session=session, settings=settings, feedback=feedback), what="the erasure"
+    )
     # This process's polls see the new data version now (not after workspace_ttl_seconds): no cached answer
     # holding the erased text is served again.
     workspace = read_workspace(request.app.state.engine, feedback.workspace_id)

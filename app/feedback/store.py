@@ -14,7 +14,7 @@ from sqlalchemy import JSON, bindparam, case, delete, distinct, func, insert, li
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from app.feedback.privacy import ItemMasker
+from app.feedback.privacy import ItemMasker, masked_reason
 from app.feedback.records import mention_row, segment_row
 from app.models import (
     ALL,
@@ -317,11 +317,15 @@ def erase_feedback(*, session: Session, feedback: Feedback) -> list[int]:
 
 
 def mark_failed(*, session: Session, feedback_id: int, error: str) -> None:
-    """Record that a piece of feedback could not be analysed (it is not retried)."""
+    """Record that a piece of feedback could not be analysed (it is not retried).
+
+    The message is stored with every kind of personal data masked and cut to 2,000 characters: an exception's
+    message may quote the text it failed on, whatever the workspace's `mask_pii`.
+    """
     session.execute(
         update(Feedback)
         .where(Feedback.id == feedback_id)
-        .values(status=FeedbackStatus.failed.value, error=error[:2000], lease_until=None)
+        .values(status=FeedbackStatus.failed.value, error=masked_reason(error), lease_until=None)
     )
 
 

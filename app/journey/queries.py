@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func, select
 from sqlmodel import Session
 
-from app.crud import FeedbackFilters, utc_day
+from app.crud import FeedbackFilters, metadata_text, utc_day
 from app.journey.stats import MentionStats
 from app.models import ALL, MEASURES, Feedback, FeedbackStatus, JourneyRollup, MentionRow
 
@@ -54,7 +54,7 @@ def mention_conditions(workspace_id: int, filters: FeedbackFilters) -> list[Colu
         feedback = Feedback.__table__.c
         inner = [feedback.id == m.feedback_id]
         for key, value in filters.metadata.items():
-            inner.append(feedback.metadata[key].as_string() == value)
+            inner.append(metadata_text(feedback.metadata, key) == value)
         if filters.q:
             inner.append(func.lower(feedback.text).contains(filters.q.lower()))
         conditions.append(exists().where(and_(*inner)))

@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from app.core.config import Settings
 from app.core.db import is_postgres, session_scope
+from app.feedback.privacy import masked_reason
 from app.feedback.store import bump_version
 from app.jobs.queue import Loop, lease
 from app.models import Feedback, MentionRow, TopicModel, TopicStatus, Workspace, utcnow
@@ -260,7 +261,9 @@ class TopicWorker:
                     update(TopicModel)
                     .where(TopicModel.id == model_id, TopicModel.lease_until == until)
                     .values(
-                        status=TopicStatus.failed.value, error=f"{type(error).__name__}: {error}", finished_at=utcnow()
+                        status=TopicStatus.failed.value,
+                        error=masked_reason(f"{type(error).__name__}: {error}"),  # may quote a verbatim
+                        finished_at=utcnow(),
                     )
                 )
         finally:

@@ -12,10 +12,10 @@ from dateutil import parser as dateparser
 from pydantic import ValidationError
 
 from app.core.errors import AppError
-from app.feedback.privacy import shown
+from app.feedback.privacy import masked_reason, shown
 from app.models import Kind
 from app.schemas import FeedbackCreate
-from nlp.readers import ID_COLUMNS, TEXT_COLUMNS, FeedbackRow, RowError, fold_name
+from nlp.readers import ID_COLUMNS, TEXT_COLUMNS, FeedbackRow, RowError, column_list, fold_name
 
 # Feedback fields a CSV column can fill, with the export headers that name them (folded: lower case, no accents).
 FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -68,6 +68,19 @@ class UploadOptions:
     dayfirst: bool = True
 
 
+LISTED_COLUMNS = 500
+COLUMN_NAME_CHARS = 200
+
+
+def listed_columns(header: Sequence[str]) -> dict[str, Any]:
+    """The `columns` of a refusal about columns, so that a client can offer them: the first 500 names, each with
+    any personal data masked and cut to 200 characters, and `columns_total`, how many the file has."""
+    return {
+        "columns": [shown(name, COLUMN_NAME_CHARS) for name in header[:LISTED_COLUMNS]],
+        "columns_total": len(header),
+    }
+
+
 def resolve_columns(header: Sequence[str], mapping: Mapping[str, str], text_column: str) -> dict[str, str]:
     """Return field -> column for this header: the explicit mapping first, then known export headers."""
     unknown = sorted(set(mapping) - set(FIELD_COLUMNS))
@@ -84,8 +97,11 @@ def resolve_columns(header: Sequence[str], mapping: Mapping[str, str], text_colu
             raise AppError(
                 422,
                 "missing_column",
-                f"The mapping names column '{column}' for '{field}', which the file does not have. "
-                f"Available columns: {', '.join(header)}",
+                masked_reason(
+                    f"The mapping names column '{column}' for '{field}', which the file does not have. "
+                    f"Available columns: {column_list(header)}"
+                ),
+                **listed_columns(header),
             )
         columns[field] = by_folded[fold_name(column)]
     columns["text"] = text_column

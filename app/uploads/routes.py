@@ -10,14 +10,15 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, UploadFile
 
 from app.api.deps import SessionDep, SettingsDep, UploadDep, WorkersDep, WorkspaceDep
+from app.core.db import retry_transaction
 from app.core.errors import AppError
 from app.crud import list_uploads, upload_public
-from app.feedback.privacy import ItemMasker, pii_secret
+from app.feedback.privacy import ItemMasker, masked_reason, pii_secret
 from app.jobs.queue import JobKind
 from app.models import Kind, Upload
-from app.schemas import Attribute, UploadPublic, UploadsPublic
+from app.schemas import MAX_RATING_SCALE, Attribute, UploadPublic, UploadsPublic
 from app.uploads.files import upload_folder
-from app.uploads.mapping import UploadOptions, resolve_columns
+from app.uploads.mapping import UploadOptions, listed_columns, resolve_columns
 from nlp.errors import InputError
 from nlp.readers import CsvExport
 
@@ -53,7 +54,10 @@ def create_upload(
         Kind | None, Form(description="What the rows are; wins over a kind column (default: the column, else review).")
     ] = None,
     source: Annotated[Attribute | None, Form(description="Where from; wins over a source/site column.")] = None,
-    rating_scale: Annotated[float | None, Form(gt=0, description="The rating scale, when not 5.")] = None,
+    rating_scale: Annotated[
+        float | None,
+        Form(ge=1, le=MAX_RATING_SCALE, allow_inf_nan=False, description="The rating scale (1-1000), when not 5."),
+    ] = None,
     dayfirst: Annotated[bool, Form(description="Read 01/02/2026 as 1 February (false: 2 January).")] = True,
 ) -> UploadPublic:
     """Store the file, check its header, and queue it: 202 with the job; poll GET /v1/uploads/{id}.
@@ -86,7 +90,8 @@ def create_upload(
             columns = resolve_columns(export.header, columns_mapping, export.text_column)
     except InputError as error:
         path.unlink(missing_ok=True)
-        raise AppError(422, error.code, str(error), filename=file.filename) from error
+        columns = listed_columns(error.columns) if error.columns else {}
+        raise AppError(422, error.code, masked_reason(str(error)), filename=file.filename, **columns) from error
     except BaseException:  # refused (AppError) or unreadable: the file is not kept
         path.unlink(missing_ok=True)
         raise
@@ -107,8 +112,11 @@ def create_upload(
         delimiter=export.delimiter,
         columns=columns,
     )
-    session.add(upload)
-    session.commit()
+    try:
+        retry_transaction(session, lambda: session.add(upload), what="the upload")
+    except BaseException:  # 503 database_busy: nothing stored, the file is not kept either
+        path.unlink(missing_ok=True)
+        raise
     if workers is not None:
         workers.wake(JobKind.uploads)
     return upload_public(session=session, upload=upload)

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy import update as sql_update
 
 from app.api.deps import AdminDep, SessionDep, WorkspaceDep
+from app.core.db import retry_transaction
 from app.crud import check_pii_kinds, create_workspace
 from app.models import Workspace
 from app.schemas import WorkspaceCreate, WorkspaceCreated, WorkspacePublic, WorkspaceUpdate
@@ -23,8 +24,8 @@ def read_workspace(workspace: WorkspaceDep) -> WorkspacePublic:
 def update_workspace(update: WorkspaceUpdate, workspace: WorkspaceDep, session: SessionDep) -> WorkspacePublic:
     """Set which personal data is masked in feedback stored from now on (email, phone, iban, card)."""
     kinds = check_pii_kinds(update.mask_pii)
-    session.execute(sql_update(Workspace).where(Workspace.id == workspace.id).values(mask_pii=kinds))
-    session.commit()
+    statement = sql_update(Workspace).where(Workspace.id == workspace.id).values(mask_pii=kinds)
+    retry_transaction(session, lambda: session.execute(statement), what="the change")
     return WorkspacePublic.model_validate({**workspace.model_dump(), "mask_pii": kinds})
 
 

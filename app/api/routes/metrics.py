@@ -39,11 +39,13 @@ def queue_depths(engine: Engine) -> dict[str, int]:
 
 
 async def metrics_access(
-    settings: SettingsDep, authorization: Annotated[str | None, Header(description="Bearer ADMIN_TOKEN")] = None
+    request: Request,
+    settings: SettingsDep,
+    authorization: Annotated[str | None, Header(description="Bearer ADMIN_TOKEN")] = None,
 ) -> None:
     """Let the scrape through when metrics are public (PARCOURS_METRICS_PUBLIC), else only with the admin token."""
     if not settings.metrics_public:
-        await require_admin(settings, authorization)
+        await require_admin(request, settings, authorization)
 
 
 @router.get(
