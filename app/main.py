@@ -19,7 +19,7 @@ from app.api.routes import health, metrics, page
 from app.api.routes.page import STATIC
 from app.core.config import Settings
 from app.core.db import make_engine, upgrade
-from app.core.errors import ERROR_RESPONSES, install_error_handlers
+from app.core.errors import ERROR_RESPONSES, document_database_busy, install_error_handlers
 from app.core.http import RequestTelemetry, SecurityHeaders
 from app.core.limits import BodyLimit
 from app.core.logs import configure_logging
@@ -58,6 +58,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             found = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(found.pop("$defs", {}))
             components[model.__name__] = found
+        document_database_busy(schema)
         app.openapi_schema = schema
     return app.openapi_schema
 

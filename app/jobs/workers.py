@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.core.config import Settings
-from app.core.db import is_postgres, session_scope
+from app.core.db import is_postgres, retry_transaction, session_scope
 from app.core.errors import AppError
 from app.core.metrics import ANALYSIS_BATCH_SECONDS, FEEDBACK_ANALYSED, FEEDBACK_FAILED, UPLOAD_ROWS
 from app.feedback.privacy import masked_reason, pii_secret
@@ -112,10 +112,16 @@ class AnalysisWorker:
                         mark_failed(session=session, feedback_id=feedback_id, error=f"{type(error).__name__}: {error}")
                     FEEDBACK_FAILED.inc()
         analysed = time.perf_counter()
-        with session_scope(self.engine) as session:
+
+        def store(session: Session) -> list[int]:
             written = store_analyses(session=session, analyses=analyses, model=self.model, lease=lease)
             record_versions(session=session, versions={i: taxonomies[i].version for i in written})
             finish_uploads(session=session, upload_ids={item[3] for item in batch if item[3] is not None})
+            return written
+
+        # A transaction that lost a race (deadlock victim, busy SQLite) is run again at once, not left to the lease
+        with Session(self.engine, expire_on_commit=False) as session:
+            written = retry_transaction(session, lambda: store(session), what="storing analyses")
         FEEDBACK_ANALYSED.inc(len(written))
         ANALYSIS_BATCH_SECONDS.observe(time.perf_counter() - started)
         logger.info(
