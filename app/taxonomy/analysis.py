@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from app.models import Feedback, Workspace
 from app.taxonomy.service import COLUMN, WorkspaceTaxonomy, read_taxonomy
+from nlp.adapt import Adapter
 from nlp.pipeline import Pipeline
 from nlp.taxonomy import Taxonomy
 from nlp.types import Analysis
@@ -19,16 +20,17 @@ from nlp.types import Analysis
 def feedback_taxonomies(
     *, session: Session, base: Taxonomy, feedback_ids: Sequence[int]
 ) -> dict[int, WorkspaceTaxonomy]:
-    """Each feedback's workspace taxonomy, as it is now."""
+    """Each feedback's workspace taxonomy, as it is now (the shipped one for feedback erased meanwhile)."""
     rows = session.execute(
         select(Feedback.id, Feedback.workspace_id, Workspace.taxonomy_version)
         .join(Workspace, Workspace.id == Feedback.workspace_id)
         .where(Feedback.id.in_(list(feedback_ids)))
     ).all()
-    return {
+    found = {
         feedback_id: read_taxonomy(session=session, workspace_id=workspace_id, version=version, base=base)
         for feedback_id, workspace_id, version in rows
     }
+    return {i: found.get(i) or WorkspaceTaxonomy.shipped(base) for i in feedback_ids}
 
 
 def relabelled(analysis: Analysis, taxonomy: WorkspaceTaxonomy) -> Analysis:
@@ -55,16 +57,21 @@ def analyse(
     ids: Sequence[str],
     languages: Sequence[str | None],
     priors: Sequence[float | None],
+    adapters: Sequence[Adapter | None] | None = None,
 ) -> list[Analysis]:
-    """Analyse each text with its own taxonomy (one pipeline call per taxonomy in the batch); input order kept."""
-    groups: dict[tuple[str, str], list[int]] = {}
+    """Analyse each text with its own taxonomy (one pipeline call per taxonomy in the batch); input order kept.
+    `adapters` (one per text, None where none): its workspace's model learnt from corrections (app.learning)."""
+    groups: dict[tuple[str, str, int], list[int]] = {}
     for row, taxonomy in enumerate(taxonomies):
-        key = (taxonomy.analysed().fingerprint(), repr([taxonomy.aliases(f) for f in COLUMN]))
+        adapter = adapters[row] if adapters is not None else None
+        key = (taxonomy.analysed().fingerprint(), repr([taxonomy.aliases(f) for f in COLUMN]), id(adapter))
         groups.setdefault(key, []).append(row)
     result: list[Analysis | None] = [None] * len(texts)
     for rows in groups.values():
         taxonomy = taxonomies[rows[0]]
         view = pipeline.with_taxonomy(taxonomy.analysed())
+        adapter = adapters[rows[0]] if adapters is not None else None
+        view = adapter.apply(view) if adapter is not None else view
         analysed = view.analyze(
             [texts[i] for i in rows],
             ids=[ids[i] for i in rows],
