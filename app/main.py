@@ -31,6 +31,7 @@ from app.jobs.workers import Workers
 from app.journey import routes as journey
 from app.journey.cache import ResponseCache
 from app.journey.polling import ConditionalPolls
+from app.learning import routes as learning
 from app.reanalysis import routes as reanalysis
 from app.schemas import FeedbackCreate
 from app.taxonomy import routes as taxonomy
@@ -118,7 +119,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     # FastAPIOffline's pages (it serves them itself: app.docs_url and app.redoc_url stay None)
     app.add_middleware(SecurityHeaders, docs_paths=("/docs", "/redoc", "/docs/oauth2-redirect"))
     app.add_middleware(RequestTelemetry)  # outermost: sees every answer, the middlewares' own included
-    routers = (feedback, corrections, uploads, analyze, journey, taxonomy, reanalysis, workspaces, health, metrics)
+    routers = (feedback, corrections, learning, uploads, analyze, journey, taxonomy, reanalysis, workspaces, health,
+               metrics)  # fmt: skip
     for module in (*routers, page):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

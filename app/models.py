@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -395,4 +396,38 @@ class Reanalysis(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(), nullable=False))
     started_at: datetime | None = _timestamp()
     finished_at: datetime | None = _timestamp()
+    lease_until: datetime | None = _timestamp()
+
+
+class LearningStatus(StrEnum):
+    """Where a workspace's adapted model is: idle (learnt up to `last_correction_id`), fitting, or failed."""
+
+    idle = "idle"
+    fitting = "fitting"
+    failed = "failed"
+
+
+class WorkspaceModel(SQLModel, table=True):
+    """A workspace's model adapted from its corrections (`nlp.adapt.Adapter`, as bytes) and its model score;
+    refitted in the background when corrections newer than `last_correction_id` exist (app.learning)."""
+
+    __tablename__ = "workspace_model"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("workspace.id", ondelete="CASCADE"), nullable=False, unique=True)
+    )
+    status: str = Field(default=LearningStatus.fitting, max_length=16)
+    version: int = 0  # 0: nothing learnt yet (the shipped model)
+    last_correction_id: int = 0  # every correction up to this id is learnt
+    corrections: int = 0
+    examples: int = 0
+    adapted_score: float | None = None
+    shipped_score: float | None = None
+    scored_items: int = 0
+    folds: int = 0
+    fit_seconds: float | None = None
+    adapter: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    fitted_at: datetime | None = _timestamp()
     lease_until: datetime | None = _timestamp()

@@ -11,11 +11,12 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from app.api.deps import FeedbackDep, SessionDep, WorkspaceDep
+from app.api.deps import FeedbackDep, SessionDep, WorkersDep, WorkspaceDep
 from app.core.db import reader, retry_transaction
 from app.corrections.schemas import CorrectionCreate, CorrectionPublic, CorrectionResult, CorrectionsPublic
 from app.corrections.service import correct, export_rows
 from app.feedback.records import mention_public
+from app.jobs.queue import JobKind
 from app.journey.scope import check_allowed, workspace_taxonomy
 from app.models import Correction, Feedback
 
@@ -40,7 +41,12 @@ def correction_public(correction: Correction, feedback: Feedback) -> CorrectionP
     summary="Correct a mention of a feedback",
 )
 def create_correction(
-    body: CorrectionCreate, feedback: FeedbackDep, request: Request, session: SessionDep, workspace: WorkspaceDep
+    body: CorrectionCreate,
+    feedback: FeedbackDep,
+    request: Request,
+    session: SessionDep,
+    workspace: WorkspaceDep,
+    workers: WorkersDep,
 ) -> CorrectionResult:
     """Change a mention's stage, touchpoint or polarity, delete it, or add a missed one by its character span.
     Every figure (curve, matrix, themes, KPIs) counts the correction at once; a re-analysis applies it again.
@@ -68,6 +74,8 @@ def create_correction(
         ),  # fmt: skip
         what="the correction",
     )
+    if workers is not None:
+        workers.wake(JobKind.learning)  # the workspace's model learns the correction (app.learning)
     return CorrectionResult(
         correction=correction_public(correction, feedback),
         mentions=[mention_public(_Row(m), feedback.text) for m in mentions],

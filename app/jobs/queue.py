@@ -32,6 +32,7 @@ class JobKind(StrEnum):
     uploads = "uploads"
     topics = "topics"
     reanalysis = "reanalysis"
+    learning = "learning"
 
 
 class Loop:

@@ -28,6 +28,7 @@ from app.feedback.privacy import masked_reason, pii_secret
 from app.feedback.store import mark_failed, store_analyses, store_feedback
 from app.jobs.queue import JobKind, Loop, lease
 from app.journey.topics import TopicWorker
+from app.learning.service import Adapters, LearningWorker
 from app.models import Feedback, FeedbackStatus, Upload, UploadRowError, UploadStatus, Workspace, utcnow
 from app.reanalysis.service import ReanalysisWorker
 from app.schemas import FeedbackCreate
@@ -57,6 +58,7 @@ class AnalysisWorker:
         self.model = pipeline.manifest.name + "-" + pipeline.manifest.version if pipeline.manifest else "custom"
         self.loop = Loop("parcours-analysis", self.run_once, settings.idle_poll_seconds)
         self.batch_size = min(FIRST_BATCH, settings.analysis_batch_size)  # the next batch's size
+        self.adapters = Adapters()  # each workspace's model learnt from its corrections
 
     def claim(self) -> tuple[datetime, list[tuple[int, str, str | None, int | None, float | None]]]:
         """Lease a batch of pending feedback (or feedback whose lease expired).
@@ -95,9 +97,13 @@ class AnalysisWorker:
             taxonomies = feedback_taxonomies(
                 session=session, base=self.pipeline.taxonomy, feedback_ids=[item[0] for item in batch]
             )
+            adapters = self.adapters.of_feedback(session=session, feedback_ids=[item[0] for item in batch])
         try:
             with self.lock:
-                analyses = analyse(self.pipeline, [taxonomies[i[0]] for i in batch], texts, ids, languages, priors)
+                analyses = analyse(
+                    self.pipeline, [taxonomies[i[0]] for i in batch], texts, ids, languages, priors,
+                    [adapters.get(i[0]) for i in batch],
+                )  # fmt: skip
         except Exception:  # isolate the text that breaks the pipeline; the others still get analysed
             logger.exception("analysis of a batch failed; analysing its texts one by one")
             analyses = []
@@ -105,8 +111,9 @@ class AnalysisWorker:
                 try:
                     with self.lock:
                         analyses += analyse(
-                            self.pipeline, [taxonomies[feedback_id]], [text], [str(feedback_id)], [language], [prior]
-                        )
+                            self.pipeline, [taxonomies[feedback_id]], [text], [str(feedback_id)], [language], [prior],
+                            [adapters.get(feedback_id)],
+                        )  # fmt: skip
                 except Exception as error:
                     with session_scope(self.engine) as session:
                         mark_failed(session=session, feedback_id=feedback_id, error=f"{type(error).__name__}: {error}")
@@ -317,11 +324,13 @@ class Workers:
         self.uploads = UploadWorker(engine, settings, on_stored=self.analysis.loop.wake)
         self.topics = TopicWorker(engine, pipeline, settings, lock)
         self.reanalysis = ReanalysisWorker(engine, pipeline, settings, lock)
+        self.learning = LearningWorker(engine, pipeline, settings, lock)
         self.loops = {
             JobKind.analysis: self.analysis.loop,
             JobKind.uploads: self.uploads.loop,
             JobKind.topics: self.topics.loop,
             JobKind.reanalysis: self.reanalysis.loop,
+            JobKind.learning: self.learning.loop,
         }
 
     def start(self) -> None:
@@ -344,3 +353,4 @@ class Workers:
         self.uploads.loop.join(deadline - time.monotonic())
         self.analysis.loop.join(deadline - time.monotonic())
         self.reanalysis.loop.join(deadline - time.monotonic())
+        self.learning.loop.join(deadline - time.monotonic())
