@@ -20,6 +20,7 @@ from app.corrections.service import corrected, corrections_of, feedback_sentimen
 from app.feedback.records import MENTION_FIELDS, mention_row, segment_row
 from app.feedback.store import bulk_insert, bump_version, mention_attributes, text_sentiment, update_rollup
 from app.jobs.queue import Loop, lease
+from app.learning.service import Adapters
 from app.models import (
     Feedback,
     FeedbackStatus,
@@ -123,6 +124,7 @@ class ReanalysisWorker:
         self.engine, self.pipeline, self.settings, self.lock = engine, pipeline, settings, lock
         self.model = pipeline.manifest.name + "-" + pipeline.manifest.version if pipeline.manifest else "custom"
         self.loop = Loop("parcours-reanalysis", self.run_once, settings.idle_poll_seconds)
+        self.adapters = Adapters()  # each workspace's model learnt from its corrections (app.learning)
 
     def _lease(self) -> datetime:
         return utcnow() + timedelta(seconds=self.settings.lease_seconds)
@@ -198,6 +200,7 @@ class ReanalysisWorker:
                 session=session, workspace_id=workspace.id or 0, version=workspace.taxonomy_version,
                 base=self.pipeline.taxonomy,
             )  # fmt: skip
+            adapters = self.adapters.of_feedback(session=session, feedback_ids=[r.id for r in batch])
         if not batch:
             with session_scope(self.engine) as session:
                 session.execute(
@@ -210,6 +213,7 @@ class ReanalysisWorker:
             analyses = analyse(
                 self.pipeline, [taxonomy] * len(batch), [r.text for r in batch], [str(r.id) for r in batch],
                 [r.language for r in batch], [rating_prior(r.rating, r.rating_scale or 5.0) for r in batch],
+                [adapters.get(r.id) for r in batch],
             )  # fmt: skip
         with session_scope(self.engine) as session:
             written = replace_analyses(

@@ -86,3 +86,31 @@ def test_the_review_queue_lists_the_least_sure_mentions_first(client: TestClient
     after = client.get("/v1/review-queue", params={"limit": 5}, headers=auth).json()["data"]
     assert (first["feedback_id"], first["mention"]) not in [(i["feedback_id"], i["mention"]) for i in after]
     assert client.get("/v1/review-queue", headers=new_workspace(client)).json() == {"data": []}
+
+
+def test_a_reanalysis_applies_the_learnt_model_to_feedback_analysed_before(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    before = send(client, auth, HELD_OUT, "old")  # analysed by the shipped model
+    for detail in send(client, auth, TRAIN, "t"):
+        for rank, mention in enumerate(detail["mentions"]):
+            if mention["stage"] != "usage":
+                body = {"action": "set", "mention": rank, "stage": "usage"}
+                assert (
+                    client.post(f"/v1/feedback/{detail['id']}/corrections", json=body, headers=auth).status_code == 201
+                )
+    wait_for(
+        lambda: (
+            client.get("/v1/model", headers=auth).json()["corrections_pending"] == 0
+            and client.get("/v1/model", headers=auth).json()["version"] >= 1
+        ),
+        what="the workspace's model to learn its corrections",
+    )
+    job = client.post("/v1/reanalysis", headers=auth).json()
+    wait_for(
+        lambda: client.get(f"/v1/reanalysis/{job['id']}", headers=auth).json()["status"] == "done",
+        what="the re-analysis",
+    )
+    after = [client.get(f"/v1/feedback/{d['id']}", headers=auth).json() for d in before]
+    assert stages(before).count("usage") <= 0.2 * len(stages(before))
+    assert stages(after).count("usage") >= 0.7 * len(stages(after))
