@@ -82,7 +82,7 @@ def test_the_layers_below_the_api_never_import_it() -> None:
     below += ("app.journey.topics", "app.feedback.store", "app.crud", "app.uploads.mapping", "app.jobs")
     below += ("app.models", "app.schemas")
     below += ("app.taxonomy.service", "app.taxonomy.analysis", "app.corrections.apply", "app.corrections.service")
-    below += ("app.reanalysis.service",)
+    below += ("app.reanalysis.service", "app.learning.service")
     api = ("app.api", "app.workspaces.auth", "app.journey.cache", "app.journey.polling", "app.journey.scope")
     graph = import_graph()
     offending = {
