@@ -58,9 +58,9 @@ def test_metrics_move_with_queued_analysed_and_uploaded_feedback(settings: Setti
         assert value(queued, requests[0], **requests[1], status="202") == value(
             before, requests[0], **requests[1], status="202") + 1  # fmt: skip
         ids = [item["id"] for item in accepted.json()["items"]]
+        before = queued  # counters are per process: read before any worker can start on the queued feedback
     # With workers: the feedback is analysed, an upload is read, and the counters say so.
     with TestClient(create_app(settings, pipeline=shipped)) as client:
-        before = scrape(client)
         wait_analysed(client, auth, ids)
         csv = b"text,rating\nAccueil chaleureux.,5\nAttente trop longue.,abc\nTrain en retard.,2\n"
         upload = client.post("/v1/uploads", files={"file": ("x.csv", csv, "text/csv")}, headers=auth)
