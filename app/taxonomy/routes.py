@@ -14,6 +14,7 @@ from app.taxonomy.schemas import (
     LabelMerge,
     LabelPublic,
     LabelRetire,
+    LabelSplit,
     LabelUpdate,
     TaxonomyEditPublic,
     TaxonomyHistory,
@@ -156,3 +157,23 @@ def merge_labels(
     follows), and what the model still predicts as one of them is counted under `into`."""
     change = {"from": list(dict.fromkeys(body.sources))}
     return _edit(request, session, workspace, family, EditAction.merge, body.into, change, body.author)
+
+
+@router.post("/{family}/{label_id}/split", response_model=TaxonomyPublic, summary="Split a label into new ones")
+def split_label(
+    family: FamilyPath,
+    label_id: LabelPath,
+    body: LabelSplit,
+    request: Request,
+    session: SessionDep,
+    workspace: WorkspaceDep,
+) -> TaxonomyPublic:
+    """Retire a label and add two or more new ones in its place (ids, names, descriptions, examples): new feedback
+    gets the new labels at once; feedback analysed before keeps the old one until `POST /v1/reanalysis` re-files
+    it under the new ones (corrections made on it are kept and applied again)."""
+    parts = [
+        {"id": part.id, "names": part.names.given(), "description": part.description, "examples": part.examples}
+        for part in body.into
+    ]
+    change: dict[str, Any] = {"into": parts}
+    return _edit(request, session, workspace, family, EditAction.split_label, label_id, change, body.author)

@@ -79,6 +79,28 @@ class LabelMerge(BaseModel):
     author: Author | None = None
 
 
+class LabelPart(BaseModel):
+    """One of the labels a split label becomes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: LabelId = Field(description="Stable snake_case id of the new label.", examples=["check_in"])
+    names: LabelNames = Field(default_factory=LabelNames, examples=[{"fr": "Enregistrement", "en": "Check-in"}])
+    description: Description = Field(description="What the new label covers: the model compares feedback with it.")
+    examples: list[Example] = Field(
+        default_factory=list, max_length=20, description="A few typical sentences (3 or more predict best)."
+    )
+
+
+class LabelSplit(BaseModel):
+    """A label split into two or more new ones: it is retired and they are predicted in its place."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    into: list[LabelPart] = Field(min_length=2, max_length=10, description="The new labels, two or more.")
+    author: Author | None = None
+
+
 class LabelPublic(BaseModel):
     """One label of the workspace's taxonomy."""
 
@@ -104,7 +126,7 @@ class TaxonomyEditPublic(BaseModel):
 
     version: int
     family: str
-    action: Literal["add", "update", "retire", "merge"]
+    action: Literal["add", "update", "retire", "merge", "split"]
     label: str = Field(description="The label edited (for a merge: the label merged into).")
     change: dict[str, Any] = Field(description="What was sent: names, description, examples, or `from` for a merge.")
     author: str | None

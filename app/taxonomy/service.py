@@ -49,6 +49,7 @@ class EditAction(StrEnum):
     update = "update"
     retire = "retire"
     merge = "merge"
+    split_label = "split"
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,25 @@ class WorkspaceTaxonomy:
                 entries[position[source]] = dataclasses.replace(
                     entries[position[source]], status=LabelStatus.merged, into=edit.label_id
                 )
+        elif edit.action == EditAction.split_label:
+            entry = self._active(family, edit.label_id)
+            self._removable(family, [edit.label_id])
+            parts = [
+                Label(
+                    id=part["id"],
+                    names=dict(part.get("names") or {}),
+                    description=part["description"],
+                    examples=tuple(part.get("examples") or ()),
+                )
+                for part in change["into"]
+            ]
+            ids = [part.id for part in parts]
+            for part_id in ids:
+                if part_id in position or part_id in RESERVED[family] or ids.count(part_id) > 1:
+                    raise AppError(409, "label_exists", f"{family}: the id '{part_id}' is taken (ids stay stable)")
+            at = position[edit.label_id]
+            entries[at] = dataclasses.replace(entry, status=LabelStatus.retired)
+            entries[at + 1 : at + 1] = [WorkspaceLabel(part, shipped=False) for part in parts]
         else:
             raise AppError(422, "invalid_edit", f"Unknown edit '{edit.action}'. Edits: {', '.join(EditAction)}")
         return WorkspaceTaxonomy(edit.version, self.base, {**self.labels, family: tuple(entries)})
@@ -246,8 +266,12 @@ def edit_taxonomy(
     """
     if family not in EDITABLE:
         raise AppError(404, "family_not_found", f"No editable family '{family}'. Families: {', '.join(EDITABLE)}")
-    if action == EditAction.add and not LABEL_ID.match(label_id):
-        raise AppError(422, "invalid_label_id", f"'{label_id}': ids are 2-64 of a-z, 0-9 and _, starting with a letter")
+    new_ids = [label_id] if action == EditAction.add else [p["id"] for p in change.get("into", [])]
+    for new_id in new_ids if action in (EditAction.add, EditAction.split_label) else []:
+        if not LABEL_ID.match(new_id):
+            raise AppError(
+                422, "invalid_label_id", f"'{new_id}': ids are 2-64 of a-z, 0-9 and _, starting with a letter"
+            )
     workspace = session.execute(select(Workspace).where(Workspace.id == workspace_id).with_for_update()).scalar_one()
     current = read_taxonomy(session=session, workspace_id=workspace_id, version=workspace.taxonomy_version, base=base)
     edit = TaxonomyEdit(

@@ -168,3 +168,79 @@ def test_merged_labels_count_under_their_target(client: TestClient, auth: dict[s
     # new feedback the model would put at the telephone counts under chat too
     details = analysed(client, auth, ["Personne ne décroche au téléphone, une heure d'attente."], "n")
     assert touchpoints(details) == [{"chat"}]
+
+
+SPLIT = {
+    "into": [
+        {
+            "id": "home_delivery",
+            "names": {"fr": "Livraison à domicile", "en": "Home delivery"},
+            "description": "Parcels delivered to the customer's door by a courier: the courier, the doorstep, the "
+            "delivery slot.",
+            "examples": [
+                "Le livreur n'a pas sonné et a laissé un avis de passage alors que j'étais chez moi.",
+                "The courier left the parcel on the doorstep in the rain.",
+                "Livré chez moi le lendemain, le livreur était très sympathique.",
+            ],
+        },
+        {
+            "id": "pickup_point",
+            "names": {"fr": "Point relais", "en": "Pickup point"},
+            "description": "Parcels collected by the customer at a pickup point, relay shop or parcel locker.",
+            "examples": [
+                "Le point relais était fermé, impossible de retirer mon colis.",
+                "The parcel locker would not open with my code.",
+                "Colis déposé dans un relais à 15 km de chez moi au lieu de celui que j'avais choisi.",
+            ],
+        },
+    ],
+    "author": "ana",
+}
+
+
+def test_a_split_label_is_replaced_by_its_parts_now_and_after_reanalysis(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    from tests.app.test_reanalysis import reanalyse
+
+    texts = [
+        "Le point relais était fermé deux jours de suite, impossible de récupérer mon colis.",
+        "Le livreur a laissé le colis devant ma porte sans sonner.",
+        "Livraison rapide, reçu en 24 h.",
+    ]
+    before = analysed(client, auth, texts, "s")
+    assert any("delivery" in found for found in touchpoints(before)), touchpoints(before)
+    total = sum(len(d["mentions"]) for d in before)
+
+    refused = client.post("/v1/taxonomy/touchpoints/delivery/split", json={"into": SPLIT["into"][:1]}, headers=auth)
+    assert refused.status_code == 422  # two parts or more
+    taken = {"into": [SPLIT["into"][0], {**SPLIT["into"][1], "id": "phone"}]}
+    clash = client.post("/v1/taxonomy/touchpoints/delivery/split", json=taken, headers=auth)
+    assert clash.status_code == 409 and clash.json()["code"] == "label_exists"
+    assert client.get("/v1/taxonomy", headers=auth).json()["version"] == 0  # refused edits change nothing
+
+    split = client.post("/v1/taxonomy/touchpoints/delivery/split", json=SPLIT, headers=auth)
+    assert split.status_code == 200, split.text
+    statuses = {t["id"]: t["status"] for t in split.json()["touchpoints"]}
+    assert statuses["delivery"] == "retired"
+    assert statuses["home_delivery"] == statuses["pickup_point"] == "active"
+    ids = [t["id"] for t in split.json()["touchpoints"]]
+    assert ids.index("home_delivery") == ids.index("delivery") + 1  # the parts take the split label's place
+    history = client.get("/v1/taxonomy/history", headers=auth).json()["data"]
+    assert [(e["action"], e["label"]) for e in history] == [("split", "delivery")]
+    assert [p["id"] for p in history[0]["change"]["into"]] == ["home_delivery", "pickup_point"]
+
+    # new feedback: the parts are predicted, the split label never
+    new = analysed(client, auth, texts[:2], "n")
+    found = touchpoints(new)
+    assert "pickup_point" in found[0] and "home_delivery" in found[1], found
+    assert not any("delivery" in f for f in found)
+
+    # old feedback is re-filed by a re-analysis: nothing left under the split label, no mention lost or doubled
+    assert reanalyse(client, auth)["status"] == "done"
+    after = [client.get(f"/v1/feedback/{d['id']}", headers=auth).json() for d in before]
+    assert not any("delivery" in f for f in touchpoints(after))
+    assert {"pickup_point", "home_delivery"} <= set().union(*touchpoints(after))
+    assert sum(len(d["mentions"]) for d in after) == total
+    matrix = client.get("/v1/journey/matrix", headers=auth).json()
+    assert sum(c["mentions"] for c in matrix["cells"]) == total + sum(len(d["mentions"]) for d in new)
