@@ -12,7 +12,18 @@ from app.api.deps import SettingsDep, require_admin
 from app.core.db import reader
 from app.core.metrics import CONTENT_TYPE, exposition
 from app.jobs.queue import JobKind
-from app.models import Feedback, FeedbackStatus, TopicModel, TopicStatus, Upload, UploadStatus
+from app.models import (
+    Feedback,
+    FeedbackStatus,
+    LearningStatus,
+    Reanalysis,
+    ReanalysisStatus,
+    TopicModel,
+    TopicStatus,
+    Upload,
+    UploadStatus,
+    WorkspaceModel,
+)
 
 router = APIRouter(tags=["health"])
 
@@ -21,6 +32,8 @@ _QUEUES = {
     JobKind.analysis: (Feedback, (FeedbackStatus.pending, FeedbackStatus.analysing)),
     JobKind.uploads: (Upload, (UploadStatus.queued, UploadStatus.running)),
     JobKind.topics: (TopicModel, (TopicStatus.queued, TopicStatus.computing)),
+    JobKind.reanalysis: (Reanalysis, (ReanalysisStatus.queued, ReanalysisStatus.running)),
+    JobKind.learning: (WorkspaceModel, (LearningStatus.fitting,)),
 }
 
 
