@@ -4,11 +4,12 @@ const KEY_STORE = "parcours.key";
 const MAX_CACHED = 200;
 
 export class ApiError extends Error {
-  constructor(status, code, detail) {
+  constructor(status, code, detail, body = {}) {
     super(detail);
     this.status = status;
     this.code = code;
     this.detail = detail;
+    this.body = body; // the whole error envelope (e.g. `columns` of a refused upload)
   }
 }
 
@@ -63,6 +64,7 @@ async function errorOf(response) {
     response.status,
     body.code || "http_error",
     body.detail || `${response.status} ${response.statusText}`,
+    body,
   );
 }
 
@@ -117,6 +119,18 @@ export class Api {
   /** GET without keeping anything (listings, upload jobs). */
   async fetchJson(path, params = {}) {
     const response = await this.send(path + queryString(params), { cache: "no-store" });
+    if (!response.ok) throw await errorOf(response);
+    return response.json();
+  }
+
+  /** A JSON write (POST, PATCH): the answer's JSON, or an ApiError. */
+  async write(path, body = null, method = "POST") {
+    const options = { method, cache: "no-store" };
+    if (body !== null) {
+      options.body = JSON.stringify(body);
+      options.headers = { "Content-Type": "application/json" };
+    }
+    const response = await this.send(path, options);
     if (!response.ok) throw await errorOf(response);
     return response.json();
   }

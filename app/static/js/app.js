@@ -2,16 +2,22 @@
 
 import { Api, forgetKey, queryString, storedKey, storeKey, takeKeyFromFragment } from "./api.js";
 import { curveSvg, heatmapSvg } from "./charts.js";
+import { Corrections } from "./corrections.js";
 import { h } from "./dom.js";
 import { Drill } from "./drill.js";
 import { downloadPng, downloadSvg, mapSvg } from "./export.js";
 import * as i18n from "./i18n.js";
 import { t } from "./i18n.js";
+import { ModelPanel } from "./model.js";
+import { Taxonomy } from "./taxonomy.js";
 import { Uploader } from "./upload.js";
 import * as views from "./views.js";
 
 const $ = (selector) => document.querySelector(selector);
-const FILTERS = ["date_from", "date_to", "kind", "source", "segment", "language"];
+const FILTERS = ["date_from", "date_to", "kind", "source", "segment", "language", "touchpoint"];
+// Right after a write the server may answer from a workspace row cached up to 1 s (workspace_ttl_seconds): the
+// page polls at once and again after these delays, so that a correction or an edit shows without waiting.
+const AFTER_WRITE_MS = [1200, 2600];
 const FILTER_STORE = "parcours.filters";
 const KINDS = ["review", "survey", "social"];
 const POLL_MS = 5000;
@@ -56,7 +62,7 @@ const SOURCES = {
   alerts: () => ["/v1/alerts", { ...filterParams(), lang: lang() }],
   irritants: () => ["/v1/irritants", { ...filterParams(), stage: state.focus, limit: 5, lang: lang() }],
   delights: () => ["/v1/delights", { ...filterParams(), stage: state.focus, limit: 5, lang: lang() }],
-  topics: () => ["/v1/topics", { stage: state.focus, polarity: "irritant" }],
+  topics: () => ["/v1/topics", { stage: state.focus, polarity: "irritant", lang: lang() }],
 };
 
 function emptyNotice() {
@@ -83,7 +89,10 @@ const VIEWS = [
       const count = views.alertCount(alerts);
       $("#alerts-count").hidden = count === 0;
       $("#alerts-count").textContent = String(count);
-      return views.alertList(alerts);
+      return views.alertList(alerts, {
+        stageLabel: (id) => state.labels.stage[id] || id,
+        onVerbatims: (ids, title) => drill.openFeedback(ids, title),
+      });
     },
   },
   {
@@ -224,6 +233,12 @@ function apply(names, settled) {
   setLive(failures.length ? "offline" : rendered ? "updated" : "same");
 }
 
+/** A write (correction, taxonomy edit, re-analysis) changed the figures: poll now and once the cache expired. */
+function refreshSoon() {
+  reload();
+  for (const ms of AFTER_WRITE_MS) setTimeout(refresh, ms);
+}
+
 /** Something the polls depend on changed (filters, focus, language): answer with fresh URLs now. */
 function reload({ redraw = false } = {}) {
   generation += 1;
@@ -286,6 +301,7 @@ async function openWorkspace() {
   }
   setLive("connecting");
   loadFacets();
+  taxonomy.load().then(fillFilterOptions);
   reload({ redraw: true });
 }
 
@@ -330,8 +346,25 @@ function optionLabel(name, value) {
   return value;
 }
 
+/** The touchpoint filter offers the workspace's active touchpoints (a saved one no longer active is dropped). */
+function fillTouchpointFilter() {
+  const select = $("#filters").elements.touchpoint;
+  const active = taxonomy.active("touchpoints").filter((label) => label.id !== "none");
+  if (taxonomy.data && state.filters.touchpoint && !active.some((l) => l.id === state.filters.touchpoint)) {
+    state.filters.touchpoint = "";
+    sessionStorage.setItem(FILTER_STORE, JSON.stringify(state.filters));
+    reload();
+  }
+  const wanted = [["", t("all")], ...active.map((label) => [label.id, taxonomy.name("touchpoints", label.id)])];
+  if (state.filters.touchpoint && !taxonomy.data) wanted.push([state.filters.touchpoint, state.filters.touchpoint]);
+  if (!sameOptions(select, wanted))
+    select.replaceChildren(...wanted.map(([value, text]) => h("option", { value }, text)));
+  select.value = state.filters.touchpoint;
+}
+
 function fillFilterOptions() {
   const form = $("#filters");
+  fillTouchpointFilter();
   for (const name of ["kind", "source", "segment", "language"]) {
     const select = form.elements[name];
     const values = new Set(state.facets[name]);
@@ -385,11 +418,21 @@ $("#focus-stage").addEventListener("change", (event) => {
 
 // --- Drill-down: the verbatims of a stage (curve) or a cell (heat map).
 
+// --- The workspace's taxonomy (labels of every select, the panel that edits it), corrections, its model.
+
+const taxonomy = new Taxonomy(api, {
+  onChanged: () => {
+    fillFilterOptions();
+    refreshSoon();
+    drill.reload();
+  },
+});
+
 const drill = new Drill(api, {
   filters: filterParams,
   labels: {
-    stage: (id) => state.labels.stage[id] || id,
-    touchpoint: (id) => state.labels.touchpoint[id] || id,
+    stage: (id) => state.labels.stage[id] || taxonomy.name("stages", id),
+    touchpoint: (id) => state.labels.touchpoint[id] || taxonomy.name("touchpoints", id),
   },
   count: ({ stage, touchpoint }) =>
     touchpoint
@@ -398,11 +441,34 @@ const drill = new Drill(api, {
 });
 const openDrill = (stage, touchpoint = null) => drill.open(stage, touchpoint);
 
+const model = new ModelPanel(api, {
+  onReview: (feedbackId, heading) => drill.openFeedback([feedbackId], heading),
+  name: (family, id) => taxonomy.name(family, id),
+});
+
+new Corrections(api, {
+  drill,
+  taxonomy,
+  onCorrected: () => {
+    refreshSoon();
+    if (model.visible) model.refresh();
+  },
+});
+
+function toggleLabels(open) {
+  $("#learning").hidden = !open;
+  $("#toggle-labels").setAttribute("aria-expanded", String(open));
+  model.show(open);
+  if (open) taxonomy.load();
+}
+$("#toggle-labels").addEventListener("click", () => toggleLabels($("#learning").hidden));
+
 // --- Upload, export, report, language.
 
 const uploader = new Uploader(api, {
   form: $("#upload-form"),
   panel: $("#upload-status"),
+  recent: $("#recent-uploads"),
   onStart: () => {
     $("#empty").hidden = true;
   },
@@ -416,6 +482,7 @@ const uploader = new Uploader(api, {
 
 function toggleImport(open) {
   const section = $("#import");
+  if (open && section.hidden) uploader.listRecent();
   section.hidden = !open;
   $("#toggle-import").setAttribute("aria-expanded", String(open));
 }
@@ -474,6 +541,8 @@ for (const button of document.querySelectorAll(".lang-switch button")) {
     i18n.setLanguage(button.dataset.lang);
     applyLanguage();
     uploader.relabel();
+    taxonomy.relabel();
+    model.draw();
     drill.redraw();
     reload({ redraw: true });
   });

@@ -112,7 +112,8 @@ function withEvidence(text, from, to, evidence) {
 
 /**
  * A verbatim with its mentions and evidence words located by the API's offsets (in code points).
- * `mentions`: [{start, end, polarity, focus, title}]; focused ones are <mark>ed, the others lightly underlined.
+ * `mentions`: [{start, end, polarity, focus, title, rank}]; focused ones are <mark>ed, the others lightly underlined;
+ * a mention with a `rank` (its place in the feedback's mentions) is a button that opens the correction menu.
  * `evidence`: [{start, end, weight}] in bold, negative or positive. `data-start`/`data-end` keep the API's offsets.
  */
 export function verbatim(text, { mentions = [], evidence = [], tag = "blockquote", clip = 0 } = {}) {
@@ -137,10 +138,15 @@ export function verbatim(text, { mentions = [], evidence = [], tag = "blockquote
     const start = Math.max(mention.start, from);
     const end = Math.min(mention.end, to);
     if (start > pos) parts.push(...withEvidence(text, pos, start, words));
+    const ranked = mention.rank !== undefined && mention.rank !== null; // a correctable mention (drill-down)
     const attrs = {
       class: `mention ${mention.focus ? "mention-focus" : "mention-other"} pol-${mention.polarity || "neutral"}`,
       "data-start": mention.from,
       "data-end": mention.to,
+      "data-rank": ranked ? mention.rank : null,
+      tabindex: ranked ? 0 : null,
+      role: ranked ? "button" : null,
+      "aria-haspopup": ranked ? "dialog" : null,
       title: mention.title || null,
     };
     parts.push(h(mention.focus ? "mark" : "span", attrs, withEvidence(text, start, end, words)));

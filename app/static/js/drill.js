@@ -1,4 +1,5 @@
-// The drill-down: the verbatims of a stage (curve) or a cell (heat map), their mentions and evidence highlighted.
+// The drill-down: the verbatims of a stage (curve), a cell (heat map) or a list of feedback (an alert, the review
+// queue), their mentions and evidence highlighted; js/corrections.js corrects them in place.
 
 import { h } from "./dom.js";
 import { num, t } from "./i18n.js";
@@ -17,7 +18,7 @@ export class Drill {
     this.filters = filters;
     this.labels = labels;
     this.count = count;
-    this.selection = null; // {stage, touchpoint, cursor, items}
+    this.selection = null; // {stage, touchpoint, cursor, items} or {ids, heading, items}
     $("#drill-more").addEventListener("click", () => this.page(true));
     $("#drill-close").addEventListener("click", () => this.close());
   }
@@ -37,9 +38,52 @@ export class Drill {
     if (moved) section.focus({ preventScroll: true });
   }
 
+  /** Show these pieces of feedback (an alert's verbatims, the review queue), every mention highlighted. */
+  async openFeedback(ids, heading) {
+    this.selection = { ids: [...ids], heading, all: true, items: [] };
+    this.mark();
+    const section = $("#drill");
+    section.hidden = false;
+    this.title();
+    $("#drill-more").hidden = true;
+    $("#drill-list").replaceChildren(h("li", { class: "notice notice-loading" }, t("loading")));
+    section.scrollIntoView({ behavior: "smooth", block: "start" });
+    await this.listed();
+    section.focus({ preventScroll: true });
+  }
+
+  async listed() {
+    const chosen = this.selection;
+    const list = $("#drill-list");
+    const settled = await Promise.allSettled(chosen.ids.map((id) => this.api.fetchJson(`/v1/feedback/${id}`)));
+    if (this.selection !== chosen) return;
+    chosen.items = settled
+      .filter((r) => r.status === "fulfilled")
+      .map(({ value }) => ({ ...value, evidence: value.segments.flatMap((segment) => segment.evidence) }));
+    const items = chosen.items.map((item) => feedbackItem(item, chosen, this.labels));
+    list.replaceChildren(...(items.length ? items : [h("li", { class: "notice notice-empty" }, t("drill_empty"))]));
+    list.setAttribute("aria-busy", "false");
+  }
+
   /** Load the selection again (the filters changed). */
   reload() {
-    if (this.selection) this.open(this.selection.stage, this.selection.touchpoint);
+    if (this.selection?.ids) this.listed();
+    else if (this.selection) this.open(this.selection.stage, this.selection.touchpoint);
+  }
+
+  /** Show a corrected feedback's mentions as they now are, in place (`mentions`: the correction's answer). */
+  replaceMentions(feedbackId, mentions) {
+    const chosen = this.selection;
+    const item = chosen?.items.find((i) => i.id === feedbackId);
+    if (!item) return;
+    item.mentions = mentions;
+    const node = document.querySelector(`#drill-list li.feedback[data-id="${feedbackId}"]`);
+    node?.replaceWith(feedbackItem(item, chosen, this.labels));
+  }
+
+  /** The feedback of the drill-down, as loaded (text and mentions). */
+  item(feedbackId) {
+    return this.selection?.items.find((i) => i.id === feedbackId) || null;
   }
 
   close() {
@@ -66,6 +110,11 @@ export class Drill {
   }
 
   title() {
+    if (this.selection.ids) {
+      $("#drill-title").textContent = this.selection.heading;
+      $("#drill-count").textContent = t("drill_count_listed", { n: num(this.selection.ids.length) });
+      return;
+    }
     const { stage, touchpoint } = this.selection;
     $("#drill-title").textContent = touchpoint
       ? t("drill_cell", { stage: this.labels.stage(stage), touchpoint: this.labels.touchpoint(touchpoint) })
@@ -81,7 +130,7 @@ export class Drill {
       const answer = await this.api.fetchJson("/v1/feedback", {
         ...this.filters(),
         stage: chosen.stage,
-        touchpoint: chosen.touchpoint,
+        ...(chosen.touchpoint ? { touchpoint: chosen.touchpoint } : {}), // else the touchpoint filter, if any
         include: "mentions",
         limit: PAGE,
         cursor: append ? chosen.cursor : null,

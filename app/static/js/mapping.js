@@ -1,5 +1,6 @@
-// Column mapping when the server recognises no text column: read the file's header in the browser, let the user
-// pick the text, date, rating and id columns, and hand back the `mapping` form field of POST /v1/uploads.
+// Column mapping when the server recognises no text column: the columns the server listed in its 422 (else the
+// file's header read in the browser), the user picks the text, date, rating, NPS, source and id columns, and the
+// page hands back the `mapping` form field of POST /v1/uploads.
 
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
@@ -7,7 +8,7 @@ import { t } from "./i18n.js";
 const SAMPLE_BYTES = 64 * 1024;
 const DELIMITERS = [",", ";", "\t", "|"];
 // The fields the dialog offers, as app/uploads/mapping.py names them (the server detects the others itself).
-export const FIELDS = ["text", "created_at", "rating", "external_id"];
+export const FIELDS = ["text", "created_at", "rating", "nps", "source", "external_id"];
 const $ = (selector) => document.querySelector(selector);
 
 /** Decode a file's first bytes the way the server does: a BOM, else UTF-8, else Windows-1252. */
@@ -78,11 +79,28 @@ function option(column) {
 }
 
 /**
- * Show the mapping dialog for `file`; resolve with {field: column} (text always set) or null if cancelled.
- * The text column is preselected as the one whose first value is the longest.
+ * The columns to offer: the server's list when its refusal carried one (`listed`: names as the server read them),
+ * each with the first value the browser read under the same name; else the header read in the browser.
  */
-export async function askMapping(file, reason) {
-  const columns = await readColumns(file);
+export async function offeredColumns(file, listed = null) {
+  let read = [];
+  try {
+    read = await readColumns(file);
+  } catch {
+    /* unreadable here: the server's names alone */
+  }
+  if (!Array.isArray(listed) || !listed.length) return read;
+  const samples = new Map(read.map((c) => [c.name, c.sample]));
+  return listed.filter((name) => name.trim()).map((name) => ({ name, sample: samples.get(name.trim()) || "" }));
+}
+
+/**
+ * Show the mapping dialog for `file`; resolve with {field: column} (text always set) or null if cancelled.
+ * `listed`: the columns of the server's refusal, when it sent them. The text column is preselected as the one
+ * whose first value is the longest.
+ */
+export async function askMapping(file, reason, listed = null) {
+  const columns = await offeredColumns(file, listed);
   const dialog = $("#mapping-dialog");
   const form = $("#mapping-form");
   $("#mapping-file").textContent = t("mapping_hint", { file: file.name, n: columns.length });

@@ -2,10 +2,12 @@
 // text column), then poll the job for its progress, counts and rejected rows.
 
 import { h } from "./dom.js";
-import { num, percent, t } from "./i18n.js";
+import { date, num, percent, t } from "./i18n.js";
 import { askMapping } from "./mapping.js";
 
 const POLL_MS = 600;
+const RECENT = 5; // uploads listed under the form
+const RECENT_EVERY = 5; // while one runs, the list is read again every 5 polls of its job
 const COUNTS = ["rows_read", "rows_stored", "rows_duplicate", "rows_failed", "rows_analysed"];
 // Refusals the user can fix by naming the columns (nlp/readers.py, app/uploads/mapping.py).
 const MAPPABLE = new Set(["missing_text_column", "missing_column"]);
@@ -30,10 +32,12 @@ export class Uploader {
    * `onStart()`: a file is being sent; `onAnalysed(job)`: more rows analysed (the map should refresh);
    * `onFinished(job)`: done or failed (null: refused or cancelled before any job).
    */
-  constructor(api, { form, panel, onStart = () => {}, onAnalysed, onFinished }) {
+  constructor(api, { form, panel, recent, onStart = () => {}, onAnalysed, onFinished }) {
     this.api = api;
     this.form = form;
     this.panel = panel;
+    this.recent = recent; // where the workspace's recent uploads are listed (GET /v1/uploads)
+    this.uploads = null;
     this.onStart = onStart;
     this.onAnalysed = onAnalysed;
     this.onFinished = onFinished;
@@ -83,7 +87,7 @@ export class Uploader {
         if (!MAPPABLE.has(error.code)) throw error;
         this.setMessage(t("mapping_needed"));
         const reason = error.code === "missing_text_column" ? t("mapping_no_text") : error.detail;
-        mapping = await askMapping(file, reason);
+        mapping = await askMapping(file, reason, error.body?.columns);
         if (!mapping) return null;
         this.setMessage(t("upload_sending"));
       }
@@ -98,8 +102,11 @@ export class Uploader {
 
   async follow(job) {
     let analysed = -1;
+    let polls = 0;
+    this.listRecent();
     for (;;) {
       this.show(job);
+      if (++polls % RECENT_EVERY === 0) this.listRecent();
       if (job.rows_analysed !== analysed) {
         analysed = job.rows_analysed;
         if (analysed > 0) this.onAnalysed(job);
@@ -109,7 +116,44 @@ export class Uploader {
       job = await this.api.fetchJson(`/v1/uploads/${job.id}`);
     }
     this.active = false;
+    this.listRecent();
     this.onFinished(job);
+  }
+
+  /** Read the workspace's latest uploads again and list them (status, counts, progress). */
+  async listRecent() {
+    if (!this.recent) return;
+    try {
+      this.uploads = (await this.api.fetchJson("/v1/uploads", { limit: RECENT })).data;
+    } catch {
+      return; // the list keeps what it showed
+    }
+    this.drawRecent();
+  }
+
+  drawRecent() {
+    if (!this.recent || this.uploads === null) return;
+    if (!this.uploads.length) {
+      this.recent.replaceChildren();
+      return;
+    }
+    const statuses = { queued: t("upload_queued"), running: t("recent_running"), done: t("recent_done") };
+    const items = this.uploads.map((u) =>
+      h(
+        "li",
+        { class: `recent-upload status-${u.status}`, "data-upload-id": u.id, "data-status": u.status },
+        h("strong", {}, u.filename),
+        h("span", { class: "recent-status" }, u.status === "failed" ? t("recent_failed") : statuses[u.status] || u.status),
+        h(
+          "span",
+          { class: "recent-counts" },
+          t("recent_counts", { s: num(u.rows_stored), a: num(u.rows_analysed), f: num(u.rows_failed) }),
+        ),
+        h("span", { class: "recent-progress", "data-progress": u.progress }, percent(u.status === "done" ? 1 : u.progress)),
+        h("span", { class: "recent-date" }, date(u.created_at)),
+      ),
+    );
+    this.recent.replaceChildren(h("h3", {}, t("recent_title")), h("ul", { class: "recent-uploads" }, items));
   }
 
   build() {
@@ -222,6 +266,7 @@ export class Uploader {
 
   /** Redraw the labels in the current language (after a language switch). */
   relabel() {
+    this.drawRecent();
     if (this.job) {
       this.errorsShown = -1;
       this.show(this.job);

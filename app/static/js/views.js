@@ -64,15 +64,29 @@ export function kpiCards(kpis, curve) {
 
 const SHOWN_ALERTS = 5;
 
+const SHARES = new Set(["irritant_share", "topic_share"]);
+
 function alertValue(metric, value) {
-  return metric === "irritant_share" ? percent(value) : decimal(value, 1);
+  return SHARES.has(metric) ? percent(value) : decimal(value, 1);
 }
 
 /** A change in the metric's unit: percentage points for a share, mentions for a volume. */
 function alertDelta(metric, delta) {
-  return metric === "irritant_share"
+  return SHARES.has(metric)
     ? t("points", { n: decimal(delta * 100, 0, true) })
     : t("mentions_delta", { n: decimal(delta, 1, true) });
+}
+
+/** A topic's slice in words: "stage=support|polarity=irritant" -> "the irritants of Support". */
+export function sliceText(slice, stageLabel = (id) => id) {
+  const parts = Object.fromEntries(
+    String(slice || "")
+      .split("|")
+      .map((part) => part.split("=")),
+  );
+  const polarity = ["irritant", "delight", "neutral"].includes(parts.polarity) ? parts.polarity : "irritant";
+  const stage = parts.stage && parts.stage !== "*" ? stageLabel(parts.stage) : null;
+  return stage ? t(`slice_${polarity}_stage`, { stage }) : t(`slice_${polarity}_all`);
 }
 
 function alertNumbers(alert) {
@@ -85,13 +99,28 @@ function alertNumbers(alert) {
   return t("alert_numbers_q", { value, baseline, delta, n, q });
 }
 
-function alertItem(alert) {
-  const bad = alert.metric === "irritant_share" && alert.direction === "up";
+function alertTitle(alert, stageLabel) {
+  if (alert.dimension === "topic")
+    return t("alert_topic", { label: alert.label, slice: sliceText(alert.slice, stageLabel) });
+  return t("alert_text", {
+    label: alert.label,
+    dimension: t(`dimension_${alert.dimension}`),
+    metric: t(`metric_${alert.metric}`),
+    direction: t(`dir_${alert.direction}`),
+  });
+}
+
+/** One alert; a topic alert links to its verbatims (`onVerbatims(ids, title)`). */
+function alertItem(alert, { stageLabel, onVerbatims }) {
+  const bad = (alert.metric === "irritant_share" || alert.metric === "topic_share") && alert.direction === "up";
+  const ids = alert.verbatim_ids || [];
+  const title = alertTitle(alert, stageLabel);
   return h(
     "li",
     {
       class: `alert ${bad ? "alert-bad" : "alert-info"}`,
       "data-id": alert.id,
+      "data-dimension": alert.dimension,
       "data-metric": alert.metric,
       "data-z": alert.z,
     },
@@ -99,17 +128,15 @@ function alertItem(alert) {
     h(
       "div",
       {},
-      h(
-        "strong",
-        {},
-        t("alert_text", {
-          label: alert.label,
-          dimension: t(`dimension_${alert.dimension}`),
-          metric: t(`metric_${alert.metric}`),
-          direction: t(`dir_${alert.direction}`),
-        }),
-      ),
+      h("strong", {}, title),
       h("div", { class: "alert-numbers" }, alertNumbers(alert)),
+      ids.length && onVerbatims
+        ? h(
+            "button",
+            { type: "button", class: "link alert-verbatims", onclick: () => onVerbatims(ids, title) },
+            t("alert_verbatims", { n: num(ids.length) }),
+          )
+        : null,
     ),
   );
 }
@@ -132,7 +159,7 @@ function noAlertReason(data) {
 }
 
 /** The alerts of the week, strongest first: the first few listed, the others folded; or why there is none. */
-export function alertList(data, { shown = SHOWN_ALERTS } = {}) {
+export function alertList(data, { shown = SHOWN_ALERTS, stageLabel = (id) => id, onVerbatims = null } = {}) {
   const reason = noAlertReason(data);
   if (reason) return [reason];
   const week = h(
@@ -141,7 +168,7 @@ export function alertList(data, { shown = SHOWN_ALERTS } = {}) {
     t("alerts_week", { from: date(data.week.from), to: date(data.week.to), weeks: data.baseline.weeks }),
   );
   if (!data.alerts.length) return [week, notice("ok", t("alerts_none"))];
-  const items = data.alerts.map(alertItem);
+  const items = data.alerts.map((alert) => alertItem(alert, { stageLabel, onVerbatims }));
   const more = items.slice(shown);
   const hidden = alertCount(data) - data.alerts.length;
   return [
@@ -351,7 +378,7 @@ export function topicList(data) {
       data.topics.slice(0, 8).map((topic) =>
         h(
           "li",
-          { class: "topic", "data-topic": topic.id },
+          { class: topic.mixed ? "topic topic-mixed" : "topic", "data-topic": topic.id, "data-mixed": topic.mixed },
           h("h4", {}, topic.label),
           h(
             "p",
@@ -370,12 +397,15 @@ export function topicList(data) {
   ];
 }
 
-/** One piece of feedback in the drill-down, the mentions of the selected stage (or cell) highlighted. */
+/** One piece of feedback in the drill-down, the mentions of the selected stage (or cell) highlighted (all of
+ * them for `focus.all`); every mention is a button that opens the correction menu. */
 export function feedbackItem(item, focus, labels) {
-  const isFocus = (m) => m.stage === focus.stage && (!focus.touchpoint || m.touchpoint === focus.touchpoint);
+  const isFocus = (m) =>
+    focus.all || (m.stage === focus.stage && (!focus.touchpoint || m.touchpoint === focus.touchpoint));
   const describe = (m) =>
     `${labels.stage(m.stage)} · ${labels.touchpoint(m.touchpoint)} · ${t(`polarity_${m.polarity}`)} ${sentiment(m.sentiment)}`;
-  const marks = (item.mentions || []).map((m) => ({ ...m, focus: isFocus(m), title: describe(m) }));
+  // rank: the mention's place in the feedback's mentions, as a correction names it.
+  const marks = (item.mentions || []).map((m, rank) => ({ ...m, rank, focus: isFocus(m), title: describe(m) }));
   const meta = [
     date(item.created_at || item.received_at),
     item.source,
