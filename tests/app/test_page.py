@@ -776,6 +776,11 @@ def test_a_file_with_unknown_headers_is_imported_through_the_column_mapping_dial
     assert page.is_hidden("#empty")  # gone as soon as the upload started
     offered = page.eval_on_selector_all("#mapping-form select[name=text] option", "os => os.map(o => o.value)")
     assert offered == ["ref", "quand", "etoiles", "ressenti"]
+    [refusal] = [r for r in tab.responses if r.status == 422 and "/v1/uploads" in r.url]
+    assert refusal.json()["columns"] == offered  # the server's list of the file's columns
+    for field in ("nps", "source"):  # offered too, optional
+        options = page.eval_on_selector_all(f"#mapping-form select[name={field}] option", "os => os.map(o => o.value)")
+        assert options == ["", *offered] and page.input_value(f"#mapping-form select[name={field}]") == ""
     assert page.input_value("#mapping-form select[name=text]") == "ressenti"  # the longest first value
     page.select_option("#mapping-form select[name=created_at]", "quand")
     page.select_option("#mapping-form select[name=rating]", "etoiles")
@@ -866,6 +871,13 @@ def test_a_csv_uploaded_from_the_page_shows_progress_counts_row_errors_and_updat
     )
     assert errors == [[str(e["line"]), e["column"] or "—", e["reason"]] for e in job["errors"]]
     assert any("empty text" in e["reason"] for e in job["errors"])
+    recent = f"#recent-uploads li.recent-upload[data-upload-id='{upload_id}']"
+    page.wait_for_selector(f"{recent}[data-status=done]")
+    assert page.text_content(f"{recent} .recent-counts") == (
+        f"{job['rows_stored']} stored · {job['rows_analysed']} analysed · {job['rows_failed']} rejected"
+    )
+    listed = page.eval_on_selector_all("#recent-uploads li.recent-upload", "lis => lis.map(i => +i.dataset.uploadId)")
+    assert listed == [u["id"] for u in api(served, "/v1/uploads", limit=5)["data"]]  # newest first, as the API lists
 
     def map_matches_api() -> bool:
         after = {s["stage"]: s["mentions"] for s in api(served, "/v1/journey/curve")["stages"]}

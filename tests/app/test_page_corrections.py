@@ -84,6 +84,12 @@ def curve_once(workspace: tuple[str, str], stage: str, mentions: int) -> dict[st
     return wait_until(check, 5, f"the API to count {mentions} mentions at {stage}")
 
 
+def taxonomy_once(workspace: tuple[str, str], version: int) -> dict[str, Any]:
+    """The API's taxonomy once at `version` (read through the workspace row the service caches up to 1 s)."""
+    found = wait_until(lambda: (t := api(workspace, "/v1/taxonomy"))["version"] == version and t, 5, "the version")
+    return found  # type: ignore[no-any-return]
+
+
 def cell_mentions(workspace: tuple[str, str]) -> dict[tuple[str, str], int]:
     return {(c["stage"], c["touchpoint"]): c["mentions"] for c in api(workspace, "/v1/journey/matrix")["cells"]}
 
@@ -217,9 +223,9 @@ def test_a_touchpoint_added_in_the_taxonomy_panel_is_in_the_api_the_filters_and_
     page.click("#label-submit")
     page.wait_for_selector("#labels-touchpoints li[data-id=car_park]")
 
-    taxonomy = api(workspace, "/v1/taxonomy")
+    taxonomy = taxonomy_once(workspace, 1)
     added = next(t for t in taxonomy["touchpoints"] if t["id"] == "car_park")
-    assert taxonomy["version"] == 1 and page.get_attribute("#taxonomy-version", "data-version") == "1"
+    assert page.get_attribute("#taxonomy-version", "data-version") == "1"
     assert added["names"] == {"en": "Car park", "fr": "Parking"} and added["status"] == "active"
     assert added["examples"] == PARKING["examples"].split("\n") and added["origin"] == "workspace"
     page.wait_for_selector("#filters select[name=touchpoint] option[value=car_park]", state="attached")
@@ -249,7 +255,7 @@ def test_a_touchpoint_added_in_the_taxonomy_panel_is_in_the_api_the_filters_and_
     page.select_option("#merge-form select[name=into]", into)
     page.click("#merge-form button[type=submit]")
     page.wait_for_selector("#labels-touchpoints li.label-merged[data-id=car_park]")
-    merged = next(t for t in api(workspace, "/v1/taxonomy")["touchpoints"] if t["id"] == "car_park")
+    merged = next(t for t in taxonomy_once(workspace, 2)["touchpoints"] if t["id"] == "car_park")
     assert (merged["status"], merged["merged_into"]) == ("merged", into)
     page.wait_for_selector("#filters select[name=touchpoint] option[value=car_park]", state="detached")
     cells_after = cell_mentions(workspace)

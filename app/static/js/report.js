@@ -8,7 +8,7 @@ import { t } from "./i18n.js";
 import * as views from "./views.js";
 
 const $ = (selector) => document.querySelector(selector);
-const FILTERS = ["date_from", "date_to", "kind", "source", "segment", "language"];
+const FILTERS = ["date_from", "date_to", "kind", "source", "segment", "language", "touchpoint"];
 const query = new URLSearchParams(location.search);
 const filters = Object.fromEntries(FILTERS.map((name) => [name, query.get(name) || ""]));
 const params = Object.fromEntries(Object.entries(filters).filter(([, v]) => v));

@@ -221,11 +221,11 @@ export class Taxonomy {
     const form = $("#merge-form");
     const family = form.elements.family.value;
     const options = this.active(family).map((label) => h("option", { value: label.id }, labelName(label)));
-    const keep = [form.elements.from.value, form.elements.into.value];
-    form.elements.from.replaceChildren(...options.map((o) => o.cloneNode(true)));
-    form.elements.into.replaceChildren(...options);
-    if (keep[0]) form.elements.from.value = keep[0];
-    if (keep[1]) form.elements.into.value = keep[1];
+    for (const select of [form.elements.from, form.elements.into]) {
+      const kept = select.value; // the choice stays while it is still an active label of this family
+      select.replaceChildren(...options.map((o) => o.cloneNode(true)));
+      if ([...select.options].some((o) => o.value === kept)) select.value = kept;
+    }
   }
 
   async merge() {

@@ -452,5 +452,6 @@ export function describeFilters(filters) {
   if (filters.source) parts.push(`${t("source")}: ${filters.source}`);
   if (filters.segment) parts.push(`${t("segment")}: ${filters.segment}`);
   if (filters.language) parts.push(`${t("language_filter")}: ${filters.language.toUpperCase()}`);
+  if (filters.touchpoint) parts.push(`${t("touchpoint_filter")}: ${filters.touchpoint}`);
   return parts.length ? parts.join(" · ") : t("report_all_feedback");
 }
