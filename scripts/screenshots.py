@@ -1,6 +1,6 @@
 """Screenshots of the journey map page on the demo data, for the docs: desktop, phone (390 px) and the report.
 
-    python scripts/screenshots.py                       # docs/screenshots/{desktop,phone,report}.png
+    python scripts/screenshots.py          # docs/screenshots/{desktop,labels,correction,phone,report}.png
     python scripts/screenshots.py --lang fr --report-lang en --out /tmp/shots
 
 Loads the demo workspace into a temporary SQLite database, serves the app on a free port and drives Debian's
@@ -70,6 +70,18 @@ def shoot(base: str, key: str, out: Path, lang: str, report_lang: str) -> None:
         open_map(page, base, key)
         page.screenshot(path=str(out / "desktop.png"), full_page=True, clip=top(DESKTOP, 1900))
         log.info("desktop.png")
+        page.click("#toggle-labels")  # the labels & model panel, then a correction's menu in the drill-down
+        page.wait_for_selector("#labels-touchpoints li.label-row")
+        page.wait_for_selector("#model .model-version")
+        page.locator("#learning").screenshot(path=str(out / "labels.png"))
+        log.info("labels.png")
+        page.click("#toggle-labels")
+        page.click("#curve .stage-col[data-stage=support]")
+        page.click("#drill-list li.feedback .mention[data-rank]")
+        page.wait_for_selector("#correction-dialog[open]")
+        page.screenshot(path=str(out / "correction.png"))
+        log.info("correction.png")
+        page.keyboard.press("Escape")
         page.goto(f"{base}/report?lang={report_lang}")  # the same tab: the key is in its sessionStorage
         page.wait_for_selector("body[data-ready]")
         page.locator("#sheet").screenshot(path=str(out / "report.png"))
@@ -99,7 +111,7 @@ def main() -> None:
             shoot(base, key, args.out, args.lang, args.report_lang)
         finally:
             server.should_exit = True
-    for name in ("desktop", "phone", "report"):
+    for name in ("desktop", "labels", "correction", "phone", "report"):
         log.info("%s: %d KB", args.out / f"{name}.png", (args.out / f"{name}.png").stat().st_size // 1024)
 
 

@@ -79,7 +79,7 @@ export class ModelPanel {
         { class: "model-facts", "data-learnt": m.corrections_learnt, "data-pending": m.corrections_pending },
         facts.map((f) => h("li", {}, f)),
       ),
-      h("p", { class: "panel-hint" }, t("model_hint")),
+      score ? h("p", { class: "panel-hint" }, t("model_hint")) : null,
     );
     this.drawQueue();
   }

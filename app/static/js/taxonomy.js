@@ -226,6 +226,8 @@ export class Taxonomy {
       select.replaceChildren(...options.map((o) => o.cloneNode(true)));
       if ([...select.options].some((o) => o.value === kept)) select.value = kept;
     }
+    if (form.elements.from.value === form.elements.into.value && options.length > 1)
+      form.elements.into.selectedIndex = 1;
   }
 
   async merge() {

@@ -137,19 +137,28 @@ export class Uploader {
       this.recent.replaceChildren();
       return;
     }
-    const statuses = { queued: t("upload_queued"), running: t("recent_running"), done: t("recent_done") };
+    const statuses = {
+      queued: t("upload_queued"),
+      running: t("recent_running"),
+      done: t("recent_done"),
+      failed: t("recent_failed"),
+    };
     const items = this.uploads.map((u) =>
       h(
         "li",
         { class: `recent-upload status-${u.status}`, "data-upload-id": u.id, "data-status": u.status },
         h("strong", {}, u.filename),
-        h("span", { class: "recent-status" }, u.status === "failed" ? t("recent_failed") : statuses[u.status] || u.status),
+        h("span", { class: "recent-status" }, statuses[u.status] || u.status),
         h(
           "span",
           { class: "recent-counts" },
           t("recent_counts", { s: num(u.rows_stored), a: num(u.rows_analysed), f: num(u.rows_failed) }),
         ),
-        h("span", { class: "recent-progress", "data-progress": u.progress }, percent(u.status === "done" ? 1 : u.progress)),
+        h(
+          "span",
+          { class: "recent-progress", "data-progress": u.progress },
+          percent(u.status === "done" ? 1 : u.progress),
+        ),
         h("span", { class: "recent-date" }, date(u.created_at)),
       ),
     );
