@@ -19,6 +19,7 @@ from app.feedback.records import mention_public
 from app.jobs.queue import JobKind
 from app.journey.scope import check_allowed, workspace_taxonomy
 from app.models import Correction, Feedback
+from app.workspaces.auth import refresh_workspace
 
 router = APIRouter(prefix="/v1", tags=["corrections"])
 
@@ -74,6 +75,7 @@ def create_correction(
         ),  # fmt: skip
         what="the correction",
     )
+    refresh_workspace(request, workspace_id)  # this process's next poll sees the correction at once
     if workers is not None:
         workers.wake(JobKind.learning)  # the workspace's model learns the correction (app.learning)
     return CorrectionResult(

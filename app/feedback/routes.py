@@ -25,7 +25,7 @@ from app.schemas import (
     ItemError,
     ItemResult,
 )
-from app.workspaces.auth import read_workspace
+from app.workspaces.auth import refresh_workspace
 
 router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
 
@@ -123,9 +123,7 @@ def delete_feedback(
     )
     # This process's polls see the new data version now (not after workspace_ttl_seconds): no cached answer
     # holding the erased text is served again.
-    workspace = read_workspace(request.app.state.engine, feedback.workspace_id)
-    if workspace is not None:
-        request.app.state.key_cache.put_workspace(workspace)
+    refresh_workspace(request, feedback.workspace_id)
     if workers is not None and requeued:
         workers.wake(JobKind.topics)
     return Response(status_code=204)

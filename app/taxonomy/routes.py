@@ -21,6 +21,7 @@ from app.taxonomy.schemas import (
     TaxonomyPublic,
 )
 from app.taxonomy.service import EDITABLE, EditAction, WorkspaceTaxonomy, edit_taxonomy, history, taxonomy_of
+from app.workspaces.auth import refresh_workspace
 
 router = APIRouter(prefix="/v1/taxonomy", tags=["taxonomy"])
 FamilyPath = Annotated[Family, Path(description="stages or touchpoints.")]
@@ -72,6 +73,7 @@ def _edit(
         ),
         what="the taxonomy edit",
     )
+    refresh_workspace(request, workspace_id)  # this process's next poll sees the new version at once
     return _public(edited)
 
 

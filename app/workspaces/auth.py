@@ -116,6 +116,15 @@ def read_workspace(engine: Any, workspace_id: int) -> Workspace | None:
     return Workspace.model_validate(dict(found._mapping)) if found is not None else None
 
 
+def refresh_workspace(request: Request, workspace_id: int) -> None:
+    """After a write that changes a workspace's figures at once (an erasure, a correction, a taxonomy edit): this
+    process's cached workspace row is read again, so its next poll sees the new data version (a new ETag) now,
+    not after `workspace_ttl_seconds`. Other processes see it within that time."""
+    workspace = read_workspace(request.app.state.engine, workspace_id)
+    if workspace is not None:
+        request.app.state.key_cache.put_workspace(workspace)
+
+
 _REFRESHES: set[asyncio.Task[None]] = set()  # running refreshes (the event loop keeps only weak references)
 
 

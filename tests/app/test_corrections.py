@@ -173,3 +173,32 @@ def test_invalid_corrections_are_refused_and_change_nothing(client: TestClient, 
     assert client.get(f"/v1/feedback/{target['id']}", headers=auth).json()["mentions"] == target["mentions"]
     assert figures(client, auth) == before
     assert client.get("/v1/corrections", headers=auth).json() == {"data": []}
+
+
+def test_a_poll_right_after_a_correction_or_an_edit_sees_it(settings: Any, shipped: Any) -> None:
+    """With the service's cached workspace row kept a minute, the next poll still gets a new answer (not a 304)
+    at once after a correction and after a taxonomy edit: the routes refresh this process's cached row."""
+    from app.main import create_app
+
+    with TestClient(create_app(settings.model_copy(update={"workspace_ttl_seconds": 60}), pipeline=shipped)) as client:
+        auth = new_workspace(client)
+        target = next(d for d in load(client, auth) if d["mentions"])
+        # a write reads the workspace row afresh and caches it: the polls below start from the current version
+        assert client.post("/v1/analyze", json={"texts": ["ok"]}, headers=auth).status_code == 200
+        first = client.get("/v1/journey/curve", headers=auth)
+        etag = first.headers["etag"]
+        assert client.get("/v1/journey/curve", headers={**auth, "If-None-Match": etag}).status_code == 304
+        stage = "advocacy" if target["mentions"][0]["stage"] != "advocacy" else "awareness"
+        body = {"action": "set", "mention": 0, "stage": stage}
+        fixed = client.post(f"/v1/feedback/{target['id']}/corrections", json=body, headers=auth)
+        assert fixed.status_code == 201, fixed.text
+        after = client.get("/v1/journey/curve", headers={**auth, "If-None-Match": etag})
+        assert after.status_code == 200 and after.headers["etag"] != etag
+        assert next(s for s in after.json()["stages"] if s["stage"] == stage)["mentions"] >= 1
+
+        etag = after.headers["etag"]
+        renamed = client.patch("/v1/taxonomy/stages/support", json={"names": {"en": "Claims"}}, headers=auth)
+        assert renamed.status_code == 200, renamed.text
+        edited = client.get("/v1/journey/curve", headers={**auth, "If-None-Match": etag})
+        assert edited.status_code == 200 and edited.headers["x-parcours-versions"].startswith("taxonomy=1;")
+        assert [s["label"] for s in edited.json()["stages"] if s["stage"] == "support"] == ["Claims"]

@@ -77,7 +77,8 @@ def test_metrics_move_with_queued_analysed_and_uploaded_feedback(settings: Setti
         before, "parcours_upload_rows_total", outcome="failed") + 1  # fmt: skip
     polled = ("parcours_http_request_duration_seconds_count", {"method": "GET", "route": "/v1/uploads/{upload_id}"})
     assert value(after, polled[0], **polled[1], status="200") > value(before, polled[0], **polled[1], status="200")
-    assert value(after, "parcours_queue_depth", kind="uploads") == 0
+    # the database is shared by the session's tests: this upload is done, so the uploads queue holds no more than before
+    assert value(after, "parcours_queue_depth", kind="uploads") <= value(before, "parcours_queue_depth", kind="uploads")
     for kind in ("topics", "reanalysis", "learning"):
         assert ("parcours_queue_depth", (("kind", kind),)) in after
     assert value(after, "process_resident_memory_bytes") > 0
