@@ -109,6 +109,8 @@ class Workspace(SQLModel, table=True):
     data_version: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     # the number of taxonomy edits (0: the shipped taxonomy); see app.taxonomy
     taxonomy_version: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0, server_default="0"))
+    # the version of its model adapted from corrections (0: the shipped model alone); see app.learning
+    model_version: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0, server_default="0"))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(), nullable=False))
 
 

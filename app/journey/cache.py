@@ -70,8 +70,9 @@ def matches(if_none_match: str | None, etag: str) -> bool:
 
 
 def versions(workspace: Workspace, model_tag: str) -> str:
-    """What the figures come from (the X-Parcours-Versions header): the workspace's taxonomy version and the model."""
-    return f"taxonomy={workspace.taxonomy_version}; model={model_tag}"
+    """What the figures come from (the X-Parcours-Versions header): the workspace's taxonomy version, the shipped
+    model, and the version of the workspace's model adapted from its corrections (0: none)."""
+    return f"taxonomy={workspace.taxonomy_version}; model={model_tag}; adapted={workspace.model_version}"
 
 
 def known_answer(

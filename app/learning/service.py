@@ -141,6 +141,10 @@ class LearningWorker:
                     fit_seconds=round(seconds, 3), fitted_at=utcnow(), lease_until=None, error=None,
                 )
             )  # fmt: skip
+            learnt = select(WorkspaceModel.version).where(WorkspaceModel.workspace_id == workspace_id)
+            session.execute(  # the answers name the adapted model's version (X-Parcours-Versions)
+                update(Workspace).where(Workspace.id == workspace_id).values(model_version=learnt.scalar_subquery())
+            )
         logger.info("learning: workspace %d learnt %d corrections in %.2f s", workspace_id, len(taught), seconds)
 
 

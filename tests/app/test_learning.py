@@ -53,6 +53,13 @@ def test_corrections_teach_the_workspace_model_and_no_other(
     score = model["score"]
     assert score["items"] >= corrected and score["folds"] == 5
     assert score["adapted"] >= score["shipped"] + 0.5, score
+    named = wait_for(
+        lambda: client.get("/v1/journey/curve", headers=auth).headers["x-parcours-versions"].endswith(
+            f"; adapted={model['version']}"),
+        what="the answers to name the adapted model",
+    )  # fmt: skip
+    assert named
+    assert client.get("/v1/journey/curve", headers=other).headers["x-parcours-versions"].endswith("; adapted=0")
 
     adapted = stages(send(client, auth, HELD_OUT, "h"))
     used = time.monotonic() - last_correction
