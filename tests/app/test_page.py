@@ -34,7 +34,7 @@ from nlp.pipeline import Pipeline
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-# PARCOURS_SCREENSHOT=map.png pytest tests/app/test_page.py -k screenshot  keeps a copy (docs/screenshots/: scripts/screenshots.py)
+# PARCOURS_SCREENSHOT=map.png pytest tests/app/test_page.py -k screenshot  keeps a copy (docs: scripts/screenshots.py)
 SCREENSHOT = os.environ.get("PARCOURS_SCREENSHOT")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG_NS = "{http://www.w3.org/2000/svg}"
