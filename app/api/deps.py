@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Protocol, TypeVar
 
 from fastapi import Depends, Header, Path, Request
 from fastapi.concurrency import run_in_threadpool
@@ -95,16 +95,28 @@ AdminDep = Annotated[None, Depends(require_admin)]
 ID_RANGE = range(-(2**31), 2**31)
 
 
+class _Owned(Protocol):
+    workspace_id: int
+
+
+RowT = TypeVar("RowT", bound=_Owned)
+
+
+def owned(session: Session, model: type[RowT], row_id: int, workspace: Workspace, what: str) -> RowT:
+    """Return the `model` row `row_id` of the caller's workspace, or 404 (another workspace's id, one out of range)."""
+    row = session.get(model, row_id) if row_id in ID_RANGE else None
+    if row is None or row.workspace_id != workspace.id:
+        raise NotFound(what, row_id)
+    return row
+
+
 def valid_feedback(
     feedback_id: Annotated[int, Path(description="The feedback's id, as POST /v1/feedback returned it.")],
     workspace: WorkspaceDep,
     session: SessionDep,
 ) -> Feedback:
     """Return the caller's feedback `feedback_id`, or 404 (also for another workspace's id, or one out of range)."""
-    feedback = session.get(Feedback, feedback_id) if feedback_id in ID_RANGE else None
-    if feedback is None or feedback.workspace_id != workspace.id:
-        raise NotFound("feedback", feedback_id)
-    return feedback
+    return owned(session, Feedback, feedback_id, workspace, "feedback")
 
 
 def valid_upload(
@@ -113,10 +125,7 @@ def valid_upload(
     session: SessionDep,
 ) -> Upload:
     """Return the caller's upload `upload_id`, or 404 (also for another workspace's id, or one out of range)."""
-    upload = session.get(Upload, upload_id) if upload_id in ID_RANGE else None
-    if upload is None or upload.workspace_id != workspace.id:
-        raise NotFound("upload", upload_id)
-    return upload
+    return owned(session, Upload, upload_id, workspace, "upload")
 
 
 FeedbackDep = Annotated[Feedback, Depends(valid_feedback)]

@@ -8,9 +8,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import ID_RANGE, SessionDep, WorkersDep, WorkspaceDep
+from app.api.deps import SessionDep, WorkersDep, WorkspaceDep, owned
 from app.core.db import retry_transaction
-from app.core.errors import NotFound
 from app.jobs.queue import JobKind
 from app.models import Reanalysis
 from app.reanalysis.service import request_reanalysis
@@ -88,7 +87,4 @@ def read_reanalysis(
     workspace: WorkspaceDep,
 ) -> ReanalysisPublic:
     """The job's status and progress (404 for another workspace's)."""
-    job = session.get(Reanalysis, reanalysis_id) if reanalysis_id in ID_RANGE else None
-    if job is None or job.workspace_id != workspace.id:
-        raise NotFound("reanalysis", reanalysis_id)
-    return reanalysis_public(job)
+    return reanalysis_public(owned(session, Reanalysis, reanalysis_id, workspace, "reanalysis"))
