@@ -125,6 +125,12 @@ def error_body(status: int, code: str, detail: str, errors: Any = None, **extra:
     return body
 
 
+def invalid_request(items: list[dict[str, Any]]) -> AppError:
+    """422 `invalid_request` with `errors` (`{"field", "message"}` items), the first five of them in `detail`."""
+    detail = "; ".join(f"{i['field']}: {i['message']}" for i in items[:5])
+    return AppError(422, "invalid_request", f"Invalid request: {detail}", items)
+
+
 def _location(loc: tuple[Any, ...]) -> str:
     # a NUL in a name (a metadata key) is shown escaped: it is the reason of the error, not part of the answer
     parts = [str(p).replace("\x00", "\\0") for p in loc if p not in ("body", "query", "path", "header")]
@@ -160,9 +166,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        items = validation_errors(error.errors())
-        detail = "; ".join(f"{i['field']}: {i['message']}" for i in items[:5])
-        return JSONResponse(error_body(422, "invalid_request", f"Invalid request: {detail}", items), 422)
+        invalid = invalid_request(validation_errors(error.errors()))
+        return JSONResponse(error_body(invalid.status, invalid.code, invalid.detail, invalid.errors), invalid.status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:

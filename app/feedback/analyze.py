@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from app.api.deps import AnalysisLockDep, PipelineDep, SettingsDep, WorkspaceDep
 from app.core.config import Settings
-from app.core.errors import AppError
+from app.core.errors import AppError, invalid_request
 from app.journey.answers import AnalyzeAnswer
 from app.schemas import AnalyzeRequest
 
@@ -63,8 +63,7 @@ def _check_lengths(texts: list[str], field: str, settings: Settings) -> None:
         if len(text) > longest
     ]
     if errors:
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-        raise AppError(422, "invalid_request", f"Invalid request: {detail}", errors)
+        raise invalid_request(errors)
     total = sum(map(len, texts))
     if total > settings.max_analyze_chars:
         raise AppError(
