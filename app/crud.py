@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, String, and_, case, exists, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.errors import AppError
 from app.core.security import hash_api_key, key_prefix, new_api_key
@@ -42,6 +43,8 @@ from app.schemas import (
     UploadPublic,
 )
 from nlp.pii import PII_KINDS
+
+_Row = TypeVar("_Row", Feedback, Upload)
 
 
 def check_pii_kinds(kinds: Sequence[str]) -> list[str]:
@@ -269,9 +272,16 @@ def list_feedback(
     mention_conditions = filters.mention_conditions()
     if mention_conditions:
         query = query.where(exists().where(and_(MentionRow.feedback_id == Feedback.id, *mention_conditions)))
+    return _newest_first_page(session, query, Feedback.id, cursor, limit)
+
+
+def _newest_first_page(
+    session: Session, query: SelectOfScalar[_Row], id_column: Any, cursor: str | None, limit: int
+) -> tuple[list[_Row], str | None]:
+    """One page of `query`'s rows by descending id, after the row named by `cursor`, and the next page's cursor."""
     if cursor:
-        query = query.where(Feedback.id < decode_cursor(cursor))
-    rows = list(session.scalars(query.order_by(Feedback.id.desc()).limit(limit + 1)))
+        query = query.where(id_column < decode_cursor(cursor))
+    rows = list(session.scalars(query.order_by(id_column.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, encode_cursor(rows[-1].id) if more and rows else None
@@ -339,13 +349,9 @@ def list_uploads(
     *, session: Session, workspace_id: int, cursor: str | None, limit: int
 ) -> tuple[list[Upload], str | None]:
     """Return one page of the workspace's uploads, newest first, and the cursor of the next page."""
-    query = select(Upload).where(Upload.workspace_id == workspace_id)
-    if cursor:
-        query = query.where(Upload.id < decode_cursor(cursor))
-    rows = list(session.scalars(query.order_by(Upload.id.desc()).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1].id) if more and rows else None
+    return _newest_first_page(
+        session, select(Upload).where(Upload.workspace_id == workspace_id), Upload.id, cursor, limit
+    )
 
 
 READING_WEIGHT = 0.1  # reading the file is fast; analysing its rows is what a person waits for
