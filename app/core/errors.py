@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 from nlp.errors import ParcoursError
 
@@ -123,6 +126,16 @@ def error_body(status: int, code: str, detail: str, errors: Any = None, **extra:
     if errors is not None:
         body["errors"] = errors
     return body
+
+
+async def send_error(
+    send: Send, status: int, code: str, detail: str, headers: Iterable[tuple[bytes, bytes]] = (), **extra: Any
+) -> None:
+    """Answer with the error envelope straight from an ASGI middleware (before, or instead of, the application)."""
+    body = json.dumps(error_body(status, code, detail, **extra)).encode()
+    start = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]
+    await send({"type": "http.response.start", "status": status, "headers": start})
+    await send({"type": "http.response.body", "body": body})
 
 
 def invalid_request(items: list[dict[str, Any]]) -> AppError:

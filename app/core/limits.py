@@ -8,13 +8,12 @@ answered is dropped. Nothing larger than the limit plus one received message is 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import error_body
+from app.core.errors import send_error
 
 # What a multipart form may hold beyond its file: the other fields, the part headers and boundaries.
 FORM_ALLOWANCE = 1024**2
@@ -72,7 +71,4 @@ class _Exchange:
 
 async def _too_large(send: Send, limit: int) -> None:
     detail = f"The request body is over the limit of {limit} bytes"
-    body = json.dumps(error_body(413, "body_too_large", detail, limit=limit)).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 413, "headers": [*headers, (b"connection", b"close")]})
-    await send({"type": "http.response.body", "body": body})
+    await send_error(send, 413, "body_too_large", detail, [(b"connection", b"close")], limit=limit)

@@ -9,7 +9,6 @@ A limit that is over answers 429 with `Retry-After` and the error envelope, code
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -25,7 +24,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.config import Settings
-from app.core.errors import ErrorBody
+from app.core.errors import ErrorBody, send_error
 from app.core.metrics import RATE_LIMITED
 
 logger = logging.getLogger(__name__)
@@ -188,11 +187,4 @@ class RateLimits:
 
 async def _refuse(send: Send, limit: Limit, detail: str, wait: int) -> None:
     RATE_LIMITED.labels(limit=limit.value).inc()
-    body = json.dumps({"detail": detail, "code": "rate_limited"}).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"retry-after", str(wait).encode()),
-    ]
-    await send({"type": "http.response.start", "status": 429, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_error(send, 429, "rate_limited", detail, [(b"retry-after", str(wait).encode())])
