@@ -9,6 +9,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -133,6 +135,18 @@ def worker(
     _exit_past_abandoned_threads()
 
 
+@contextmanager
+def _app_errors() -> Iterator[None]:
+    """Answer an `AppError` (an unknown workspace, a name taken...) with its message on stderr and exit code 1."""
+    from app.core.errors import AppError
+
+    try:
+        yield
+    except AppError as error:
+        typer.echo(f"error: {error.detail}", err=True)
+        raise typer.Exit(1) from error
+
+
 @workspace_cli.command("create")
 def workspace_create(
     name: Annotated[str, typer.Argument(metavar="NAME", help="The workspace's name (one per client or brand).")],
@@ -141,17 +155,12 @@ def workspace_create(
     """Create a workspace; its API key is printed alone on the last line."""
     from app.core.config import Settings
     from app.core.db import make_engine, session_scope, upgrade
-    from app.core.errors import AppError
     from app.crud import create_workspace
 
     engine = make_engine(Settings().database_url)
     upgrade(engine)
-    try:
-        with session_scope(engine) as session:
-            workspace, key = create_workspace(session=session, name=name, mask_pii=[] if no_mask else None)
-    except AppError as error:
-        typer.echo(f"error: {error.detail}", err=True)
-        raise typer.Exit(1) from error
+    with _app_errors(), session_scope(engine) as session:
+        workspace, key = create_workspace(session=session, name=name, mask_pii=[] if no_mask else None)
     typer.echo(f"Workspace '{workspace.name}' created (id {workspace.id}). API key (shown once):")
     typer.echo(key)
 
@@ -204,17 +213,12 @@ def workspace_revoke(
     Every service process refuses a revoked key within 30 s (its key cache time).
     """
     from app.core.db import session_scope
-    from app.core.errors import AppError
     from app.workspaces.keys import find_workspace, revoke_api_keys
 
     engine = _migrated_engine()
-    try:
-        with session_scope(engine) as session:
-            found = find_workspace(session=session, ref=workspace)
-            revoked = revoke_api_keys(session=session, workspace=found, prefix=key)
-    except AppError as error:
-        typer.echo(f"error: {error.detail}", err=True)
-        raise typer.Exit(1) from error
+    with _app_errors(), session_scope(engine) as session:
+        found = find_workspace(session=session, ref=workspace)
+        revoked = revoke_api_keys(session=session, workspace=found, prefix=key)
     listed = ", ".join(f"{p}..." for p in revoked) or "none was active"
     typer.echo(f"Workspace '{found.name}': {len(revoked)} key(s) revoked ({listed}).")
 
@@ -228,17 +232,12 @@ def workspace_rotate(
     Every service process refuses the old keys within 30 s (its key cache time).
     """
     from app.core.db import session_scope
-    from app.core.errors import AppError
     from app.workspaces.keys import find_workspace, rotate_api_key
 
     engine = _migrated_engine()
-    try:
-        with session_scope(engine) as session:
-            found = find_workspace(session=session, ref=workspace)
-            key, revoked = rotate_api_key(session=session, workspace=found)
-    except AppError as error:
-        typer.echo(f"error: {error.detail}", err=True)
-        raise typer.Exit(1) from error
+    with _app_errors(), session_scope(engine) as session:
+        found = find_workspace(session=session, ref=workspace)
+        key, revoked = rotate_api_key(session=session, workspace=found)
     typer.echo(f"Workspace '{found.name}': {len(revoked)} old key(s) revoked. New API key (shown once):")
     typer.echo(key)
 
@@ -251,8 +250,10 @@ def reanalyse(
     progress; corrections are applied again and figures switch over feedback by feedback."""
     from app.reanalysis.command import reanalyse_workspace
 
+    engine = _migrated_engine()
     _log_to_stderr()
-    reanalyse_workspace(workspace)
+    with _app_errors():
+        reanalyse_workspace(workspace, engine)
 
 
 @db_cli.command("upgrade")

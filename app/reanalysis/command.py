@@ -6,38 +6,29 @@ import sys
 import threading
 
 import typer
+from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
 from app.core.config import Settings
-from app.core.db import current_revision, head_revision, make_engine, session_scope
-from app.core.errors import AppError
+from app.core.db import session_scope
 from app.models import Reanalysis
 from app.reanalysis.service import ReanalysisWorker, request_reanalysis
 from app.workspaces.keys import find_workspace
 from nlp.pipeline import load_pipeline
 
 
-def reanalyse_workspace(ref: str) -> None:
+def reanalyse_workspace(ref: str, engine: Engine) -> None:
     """Queue a re-analysis of workspace `ref` (name or id) and run it in this process (a job already taken by a
-    running service is followed instead); exit code 1 when the job fails."""
+    running service is followed instead); exit code 1 when the job fails. `engine`: a database with a current
+    schema; an unknown workspace raises `AppError`."""
     settings = Settings()
-    engine = make_engine(settings.database_url)
-    with engine.connect() as connection:
-        revision = current_revision(connection)
-    if revision != head_revision():
-        typer.echo(f"error: the database is at revision {revision or '(none)'}: run `parcours db upgrade`", err=True)
-        raise typer.Exit(1)
     pipeline = load_pipeline(settings.model)
     worker = ReanalysisWorker(engine, pipeline, settings, threading.Lock())
-    try:
-        with session_scope(engine) as session:
-            workspace = find_workspace(session=session, ref=ref)
-            assert workspace.id is not None
-            job = request_reanalysis(session=session, workspace_id=workspace.id, model=worker.model, author="cli")
-            job_id, total = job.id, job.total
-    except AppError as error:
-        typer.echo(f"error: {error.detail}", err=True)
-        raise typer.Exit(1) from error
+    with session_scope(engine) as session:
+        workspace = find_workspace(session=session, ref=ref)
+        assert workspace.id is not None
+        job = request_reanalysis(session=session, workspace_id=workspace.id, model=worker.model, author="cli")
+        job_id, total = job.id, job.total
     assert job_id is not None
 
     def state() -> Reanalysis:
