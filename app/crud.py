@@ -164,6 +164,14 @@ class FeedbackFilters:
                 conditions.append(column.in_(list(values)))
         return conditions
 
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """Conditions selecting the feedback: on its row, and the mention-level ones held by one of its mentions."""
+        conditions = self.feedback_conditions()
+        mention_level = self.mention_conditions()
+        if mention_level:
+            conditions.append(exists().where(and_(MentionRow.feedback_id == Feedback.id, *mention_level)))
+        return conditions
+
 
 _ONE_DAY = timedelta(days=1)
 
@@ -268,10 +276,7 @@ def list_feedback(
     *, session: Session, workspace_id: int, filters: FeedbackFilters, cursor: str | None, limit: int
 ) -> tuple[list[Feedback], str | None]:
     """Return one page of the workspace's feedback, newest first, and the cursor of the next page."""
-    query = select(Feedback).where(Feedback.workspace_id == workspace_id, *filters.feedback_conditions())
-    mention_conditions = filters.mention_conditions()
-    if mention_conditions:
-        query = query.where(exists().where(and_(MentionRow.feedback_id == Feedback.id, *mention_conditions)))
+    query = select(Feedback).where(Feedback.workspace_id == workspace_id, *filters.conditions())
     return _newest_first_page(session, query, Feedback.id, cursor, limit)
 
 

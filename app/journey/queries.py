@@ -133,10 +133,4 @@ def data_range(session: Session, workspace_id: int) -> tuple[date, date] | None:
 def feedback_scope(workspace_id: int, filters: FeedbackFilters) -> list[ColumnElement[bool]]:
     """Conditions selecting the analysed feedback the filters describe (mention-level filters via EXISTS)."""
     f = Feedback.__table__.c
-    conditions: list[ColumnElement[bool]] = [f.workspace_id == workspace_id, f.status == FeedbackStatus.analysed.value]
-    conditions += filters.feedback_conditions()
-    mention_level = filters.mention_conditions()
-    if mention_level:
-        m = MentionRow.__table__.c
-        conditions.append(exists().where(and_(m.feedback_id == f.id, *mention_level)))
-    return conditions
+    return [f.workspace_id == workspace_id, f.status == FeedbackStatus.analysed.value, *filters.conditions()]
