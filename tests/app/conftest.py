@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
@@ -47,17 +52,43 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         yield from _postgres_database()
 
 
+def service_settings(database_url: str, folder: Path, **overrides: Any) -> Settings:
+    """The tests' service settings over `database_url`, files under `folder`: fast polls, short leases."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": folder / "var",
+        "admin_token": ADMIN_TOKEN,
+        "idle_poll_seconds": 0.05,
+        "lease_seconds": 5,
+        "upload_chunk_rows": 50,
+        "workspace_ttl_seconds": 0,  # every poll sees the latest data version (the default lets it lag 1 s)
+    }
+    return Settings(**(values | overrides))
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=database_url,
-        data_dir=tmp_path / "var",
-        admin_token=ADMIN_TOKEN,
-        idle_poll_seconds=0.05,
-        lease_seconds=5,
-        upload_chunk_rows=50,
-        workspace_ttl_seconds=0,  # every poll sees the latest data version (the default lets it lag 1 s)
-    )
+    return service_settings(database_url, tmp_path)
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Run `app` under uvicorn on a free local port in a thread (lifespan and workers included); yield its URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the service did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
 
 
 @pytest.fixture

@@ -9,9 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import struct
-import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
@@ -21,7 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import update
 
 from app.core.config import Settings
@@ -31,6 +28,7 @@ from app.demo import load_demo
 from app.main import create_app
 from app.models import Workspace
 from nlp.pipeline import Pipeline
+from tests.app.conftest import serve
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -51,23 +49,11 @@ def page_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="module")
 def served(shipped: Pipeline, page_settings: Settings) -> Iterator[tuple[str, str]]:
     """The service on a free port with the demo workspace loaded; yields (base URL, demo API key)."""
-    settings = page_settings
-    _, key = load_demo(settings, shipped)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, pipeline=shipped), host="127.0.0.1", port=port,
-                                           log_level="warning"))  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
-    # Queue the page's default topics now, so that they are computed while the first tests run.
-    httpx.get(f"{base}/v1/topics", params={"polarity": "irritant"}, headers={"Authorization": f"Bearer {key}"})
-    yield base, key
-    server.should_exit = True
-    thread.join(30)
+    _, key = load_demo(page_settings, shipped)
+    with serve(create_app(page_settings, pipeline=shipped)) as base:
+        # Queue the page's default topics now, so that they are computed while the first tests run.
+        httpx.get(f"{base}/v1/topics", params={"polarity": "irritant"}, headers={"Authorization": f"Bearer {key}"})
+        yield base, key
 
 
 @pytest.fixture(scope="module")

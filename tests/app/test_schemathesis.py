@@ -9,26 +9,20 @@ number of examples (`PARCOURS_SCHEMATHESIS_EXAMPLES`, 20 by default) so the suit
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from app.core.config import Settings
 from app.main import create_app
 from nlp.pipeline import Pipeline
-from tests.app.conftest import ADMIN_TOKEN
+from tests.app.conftest import ADMIN_TOKEN, serve, service_settings
 
 EXAMPLES = int(os.environ.get("PARCOURS_SCHEMATHESIS_EXAMPLES", "20"))
 SEED = [
@@ -38,38 +32,22 @@ SEED = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live(database_url: str, shipped: Pipeline, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The service on a free port over `database_url`, with one seeded workspace; yields its URL and keys."""
-    folder: Path = tmp_path_factory.mktemp("schemathesis")
-    config = Settings(
-        database_url=database_url,
-        data_dir=folder / "var",
-        admin_token=ADMIN_TOKEN,
-        idle_poll_seconds=0.05,
-        lease_seconds=5,
-        workspace_ttl_seconds=0,
-        # the suite sends hundreds of requests a minute: limits high enough that every one reaches its route
+    # the suite sends hundreds of requests a minute: limits high enough that every one reaches its route
+    config = service_settings(
+        database_url,
+        tmp_path_factory.mktemp("schemathesis"),
         rate_limit_feedback="10000/minute",
         rate_limit_analyze="10000/minute",
         rate_limit_uploads="10000/minute",
     )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(config, pipeline=shipped), host="127.0.0.1", port=_free_port(), log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            pytest.fail("the service did not start")
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{server.config.port}"
+    with serve(create_app(config, pipeline=shipped)) as base:
+        yield from _seeded(base)
+
+
+def _seeded(base: str) -> Iterator[dict[str, Any]]:
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     created = httpx.post(f"{base}/admin/workspaces", json={"name": "schemathesis"}, headers=admin, timeout=30)
     assert created.status_code == 201, created.text
@@ -77,8 +55,6 @@ def live(database_url: str, shipped: Pipeline, tmp_path_factory: pytest.TempPath
     stored = httpx.post(f"{base}/v1/feedback", json={"items": SEED}, headers=auth, timeout=60)
     assert stored.status_code in (200, 201, 202), stored.text
     yield {"base": base, "auth": auth, "admin": admin}
-    server.should_exit = True
-    thread.join(30)
 
 
 @pytest.fixture(scope="module")
