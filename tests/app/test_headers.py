@@ -6,16 +6,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
@@ -23,7 +19,7 @@ from app.core.db import make_engine, session_scope
 from app.crud import create_workspace
 from app.main import create_app
 from nlp.pipeline import Pipeline
-from tests.app.conftest import wait_for
+from tests.app.conftest import serve, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -67,30 +63,20 @@ def served(shipped: Pipeline, tmp_path_factory: pytest.TempPathFactory) -> Itera
     """The service on a free port with one workspace holding analysed feedback; yields (base URL, API key)."""
     folder = tmp_path_factory.mktemp("headers")
     settings = Settings(database_url=f"sqlite:///{folder / 'headers.db'}", data_dir=folder, idle_poll_seconds=0.1)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(settings, pipeline=shipped)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    engine = make_engine(settings.database_url)
-    with session_scope(engine) as session:
-        _, key = create_workspace(session=session, name="headers")
-    engine.dispose()
-    base, auth = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {key}"}
-    texts = ["Livraison rapide mais colis abîmé.", "SAV injoignable, très déçu.", "Accueil chaleureux en boutique.",
-             "Le site plante au paiement.", "Installation simple, produit parfait."]  # fmt: skip
-    accepted = httpx.post(f"{base}/v1/feedback", json={"items": [{"text": t} for t in texts]}, headers=auth)
-    assert accepted.status_code == 202, accepted.text
-    ids = [item["id"] for item in accepted.json()["items"]]
-    wait_for(lambda: all(httpx.get(f"{base}/v1/feedback/{i}", headers=auth).json()["status"] == "analysed"
-                         for i in ids), what="analysis")  # fmt: skip
-    yield base, key
-    server.should_exit = True
-    thread.join(30)
+    with serve(create_app(settings, pipeline=shipped)) as base:
+        engine = make_engine(settings.database_url)
+        with session_scope(engine) as session:
+            _, key = create_workspace(session=session, name="headers")
+        engine.dispose()
+        auth = {"Authorization": f"Bearer {key}"}
+        texts = ["Livraison rapide mais colis abîmé.", "SAV injoignable, très déçu.", "Accueil chaleureux en boutique.",
+                 "Le site plante au paiement.", "Installation simple, produit parfait."]  # fmt: skip
+        accepted = httpx.post(f"{base}/v1/feedback", json={"items": [{"text": t} for t in texts]}, headers=auth)
+        assert accepted.status_code == 202, accepted.text
+        ids = [item["id"] for item in accepted.json()["items"]]
+        wait_for(lambda: all(httpx.get(f"{base}/v1/feedback/{i}", headers=auth).json()["status"] == "analysed"
+                             for i in ids), what="analysis")  # fmt: skip
+        yield base, key
 
 
 @pytest.fixture(scope="module")
