@@ -40,13 +40,8 @@ class MentionStats:
 
     def add(self, other: MentionStats) -> None:
         """Add another set's sums (feedback counts add up too: callers keep the sets disjoint)."""
-        self.mentions += other.mentions
-        self.feedback += other.feedback
-        self.sentiment_sum += other.sentiment_sum
-        self.sentiment_sq += other.sentiment_sq
-        self.irritant += other.irritant
-        self.delight += other.delight
-        self.neutral += other.neutral
+        for name in MEASURES:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
         self.emotions.update(other.emotions)
 
     @property
