@@ -149,25 +149,34 @@ def _verbatims(
     return result
 
 
+def _topic_results(session: Session, workspace_id: int, polarity: str) -> list[dict[str, Any]]:
+    """The results of every computed topic slice of one polarity (read once per answer, shared by its themes)."""
+    return [
+        result or {}
+        for result in session.scalars(
+            select(TopicModel.result).where(
+                TopicModel.workspace_id == workspace_id, TopicModel.slice.like(f"%|polarity={polarity}"),
+                TopicModel.result != None,  # noqa: E711
+            )
+        )
+    ]  # fmt: skip
+
+
 def _sub_themes(
-    session: Session, workspace_id: int, conditions: list[Any], theme: dict[str, Any], polarity: str
+    session: Session, conditions: list[Any], theme: dict[str, Any], polarity: str, results: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """A catch-all theme split by the computed topics of its mentions: each topic with its count and verbatims."""
+    """A catch-all theme split by the computed topics of its mentions (`results`, from `_topic_results`): each
+    topic with its count and verbatims."""
     m = MentionRow.__table__.c
     ids = set(
         session.scalars(select(m.id).where(*conditions, m.stage == theme["stage"], m.touchpoint == theme["touchpoint"]))
     )
     members: dict[int, set[int]] = defaultdict(set)
     labels: dict[int, str] = {}
-    for result in session.scalars(
-        select(TopicModel.result).where(
-            TopicModel.workspace_id == workspace_id, TopicModel.slice.like(f"%|polarity={polarity}"),
-            TopicModel.result != None,  # noqa: E711
-        )
-    ):  # fmt: skip
-        coherent = {t["id"]: t["label"] for t in (result or {}).get("topics", []) if not t.get("mixed")}
+    for result in results:
+        coherent = {t["id"]: t["label"] for t in result.get("topics", []) if not t.get("mixed")}
         labels.update(coherent)
-        for mention_id, topic in (result or {}).get("assignments", {}).items():
+        for mention_id, topic in result.get("assignments", {}).items():
             if topic in coherent and int(mention_id) in ids:  # a "Mixed" topic is never a sub-theme
                 members[topic].add(int(mention_id))
     counts = Counter({topic: len(found) for topic, found in members.items()})
@@ -264,6 +273,7 @@ def themes(
         for (day,), stats in grouped_stats(session, workspace_id, window, ("day",)).items():
             totals[day - timedelta(days=day.weekday())] += stats.mentions
     polarity_mentions = sum(t["mentions"] for t in ranked)
+    results: list[dict[str, Any]] | None = None
     for theme in top:
         key = (theme["stage"], theme["touchpoint"])
         theme["trend"] = _trend(weekly[key], totals, end)
@@ -272,7 +282,9 @@ def themes(
             theme["topics"] = topics.get(key, [])
         theme["sub_themes"] = None
         if polarity_mentions and theme["mentions"] / polarity_mentions >= CATCH_ALL_SHARE:
-            theme["sub_themes"] = _sub_themes(session, workspace_id, conditions, theme, polarity) or None
+            if results is None:
+                results = _topic_results(session, workspace_id, polarity)
+            theme["sub_themes"] = _sub_themes(session, conditions, theme, polarity, results) or None
     return {
         "polarity": polarity,
         "feedback_in_scope": scope["feedback"],
