@@ -23,6 +23,14 @@ def workspace_taxonomy(request: Request, workspace: Workspace) -> Taxonomy:
     return taxonomy_of(request.app.state.engine, workspace, request.app.state.pipeline.taxonomy).active()
 
 
+async def request_taxonomy(request: Request, workspace: WorkspaceDep) -> Taxonomy:
+    """The workspace's taxonomy as a dependency: resolved once per request, shared by the filters and the Scope."""
+    return workspace_taxonomy(request, workspace)
+
+
+TaxonomyDep = Annotated[Taxonomy, Depends(request_taxonomy)]
+
+
 def _metadata_pairs(values: list[str]) -> dict[str, str]:
     pairs = {}
     for value in values:
@@ -67,8 +75,7 @@ def check_allowed(field: str, values: list[str], allowed: Any) -> None:
 
 
 async def feedback_filters(
-    request: Request,
-    workspace: WorkspaceDep,
+    taxonomy: TaxonomyDep,
     date_from: Annotated[
         DayOrTime | None,
         Query(
@@ -100,7 +107,6 @@ async def feedback_filters(
     q: Annotated[str | None, Query(description="Text search (case-insensitive substring).", max_length=200)] = None,
 ) -> FeedbackFilters:
     """Read the shared feedback filters from the query string; unknown labels answer 422 with the allowed ones."""
-    taxonomy = workspace_taxonomy(request, workspace)
     for name, values, longest in (
         ("source", source, 100), ("channel", channel, 100), ("segment", segment, 100), ("language", language, 8),
         ("q", [q] if q else [], 200),
@@ -148,9 +154,9 @@ class Scope:
     filters: FeedbackFilters
 
 
-async def question_scope(request: Request, workspace: WorkspaceDep, filters: FiltersDep) -> Scope:
+async def question_scope(workspace: WorkspaceDep, taxonomy: TaxonomyDep, filters: FiltersDep) -> Scope:
     """The Scope of the request."""
-    return Scope(workspace, workspace_taxonomy(request, workspace), filters)
+    return Scope(workspace, taxonomy, filters)
 
 
 ScopeDep = Annotated[Scope, Depends(question_scope)]
