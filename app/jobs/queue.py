@@ -92,17 +92,17 @@ def lease(
     limit: int,
     until: datetime,
     postgres: bool,
+    where: Any = None,
     **values: Any,
 ) -> list[int]:
-    """Claim up to `limit` rows that wait (status `waiting`) or whose `working` lease expired: set them `working`
-    with the lease `until` (and `values`) and return their ids. Rows locked by another claimer are skipped."""
+    """Claim up to `limit` rows that wait (status `waiting`) or whose `working` lease expired (among those `where`
+    selects, if given): set them `working` with the lease `until` (and `values`) and return their ids. Rows locked
+    by another claimer are skipped."""
     now = utcnow()
-    query = (
-        select(table.id)
-        .where(or_(table.status == waiting, and_(table.status == working, table.lease_until < now)))
-        .order_by(order_by)
-        .limit(limit)
-    )
+    query = select(table.id).where(or_(table.status == waiting, and_(table.status == working, table.lease_until < now)))
+    if where is not None:
+        query = query.where(where)
+    query = query.order_by(order_by).limit(limit)
     if postgres:
         query = query.with_for_update(skip_locked=True)
     ids = [int(i) for i in session.scalars(query)]

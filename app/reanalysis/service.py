@@ -132,22 +132,12 @@ class ReanalysisWorker:
     def claim(self, job_id: int | None = None) -> int | None:
         """Lease the oldest queued job (or one whose runner died), or job `job_id` if it waits; return its id."""
         now = utcnow()
-        if job_id is not None:
-            waiting = Reanalysis.status == ReanalysisStatus.queued.value
-            orphaned = (Reanalysis.status == ReanalysisStatus.running.value) & (Reanalysis.lease_until < now)
-            with session_scope(self.engine) as session:
-                claimed = session.execute(
-                    update(Reanalysis)
-                    .where(Reanalysis.id == job_id, waiting | orphaned)
-                    .values(status=ReanalysisStatus.running.value, lease_until=self._lease())
-                    .values(started_at=func.coalesce(Reanalysis.started_at, now))
-                )
-            return job_id if claimed.rowcount else None
         with session_scope(self.engine) as session:
             ids = lease(
                 session=session, table=Reanalysis, waiting=ReanalysisStatus.queued.value,
                 working=ReanalysisStatus.running.value, order_by=Reanalysis.id, limit=1, until=self._lease(),
                 postgres=is_postgres(self.engine), started_at=func.coalesce(Reanalysis.started_at, now),
+                where=None if job_id is None else Reanalysis.id == job_id,
             )  # fmt: skip
         return ids[0] if ids else None
 
