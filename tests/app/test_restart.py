@@ -17,11 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine
 from sqlmodel import Session
 
-from app.models import Feedback, SegmentRow
 from tests.app.conftest import ADMIN_TOKEN, wait_for
+from tests.app.upload_checks import assert_done_exactly_once, csv_export
 
 ROWS = 3000
 BAD_EVERY = 97  # rows with an empty text: failed, counted, never stored
@@ -83,14 +83,6 @@ def server(database_url: str, tmp_path: Path, tiny_model_dir: Path) -> Iterator[
         instance.process.wait(30)
 
 
-def csv_export() -> bytes:
-    lines = ["id,date,avis"]
-    for i in range(ROWS):
-        text = "" if i % BAD_EVERY == 0 else f"Avis {i} : livraison rapide mais SAV injoignable, dossier {i}"
-        lines.append(f"C{i},2026-0{1 + i % 9}-1{i % 10},{text}")
-    return ("\n".join(lines) + "\n").encode()
-
-
 def job(server: Server, headers: dict[str, str], upload_id: int) -> dict[str, Any]:
     return httpx.get(f"{server.url}/v1/uploads/{upload_id}", headers=headers, timeout=10).json()  # type: ignore[no-any-return]
 
@@ -101,7 +93,10 @@ def test_killed_twice_mid_upload_the_job_completes_with_exact_counts(server: Ser
     created = httpx.post(f"{server.url}/admin/workspaces", json={"name": f"restart-{server.port}"}, headers=admin)
     headers = {"Authorization": f"Bearer {created.json()['api_key']}"}
     response = httpx.post(
-        f"{server.url}/v1/uploads", files={"file": ("big.csv", csv_export(), "text/csv")}, headers=headers, timeout=60
+        f"{server.url}/v1/uploads",
+        files={"file": ("big.csv", csv_export(ROWS, BAD_EVERY, "C"), "text/csv")},
+        headers=headers,
+        timeout=60,
     )
     assert response.status_code == 202, response.text
     upload_id = response.json()["id"]
@@ -121,25 +116,9 @@ def test_killed_twice_mid_upload_the_job_completes_with_exact_counts(server: Ser
         what="the upload to finish",
     )
 
-    bad = len(range(0, ROWS, BAD_EVERY))
-    assert (done["rows_read"], done["rows_stored"], done["rows_duplicate"], done["rows_failed"]) == (
-        ROWS, ROWS - bad, 0, bad,
-    )  # fmt: skip
-    assert done["rows_analysed"] == ROWS - bad
     assert [e["line"] for e in done["errors"]] == [i + 2 for i in range(0, ROWS, BAD_EVERY)]
     engine = create_engine(database_url)
     with Session(engine) as session:
-        ids = session.scalars(select(Feedback.external_id).where(Feedback.upload_id == upload_id)).all()
-        assert len(ids) == len(set(ids)) == ROWS - bad
+        ids = assert_done_exactly_once(session, done, upload_id, ROWS, BAD_EVERY)
         assert set(ids) == {f"C{i}" for i in range(ROWS) if i % BAD_EVERY}
-        statuses = session.execute(
-            select(Feedback.status, func.count()).where(Feedback.upload_id == upload_id).group_by(Feedback.status)
-        ).all()
-        assert dict(statuses) == {"analysed": ROWS - bad}
-        doubled = session.execute(
-            select(SegmentRow.feedback_id, SegmentRow.position, func.count())
-            .group_by(SegmentRow.feedback_id, SegmentRow.position)
-            .having(func.count() > 1)
-        ).all()
-        assert doubled == []
     engine.dispose()

@@ -34,9 +34,10 @@ from sqlmodel import Session
 
 from app.core.config import Settings
 from app.main import create_app
-from app.models import Feedback, FeedbackStatus, JourneyRollup, MentionRow, SegmentRow, TopicModel
+from app.models import Feedback, FeedbackStatus, JourneyRollup, MentionRow, TopicModel
 from nlp.pipeline import Pipeline
 from tests.app.conftest import ADMIN_TOKEN, _postgres_database, new_workspace, wait_for
+from tests.app.upload_checks import assert_done_exactly_once, csv_export
 
 LEASE_SECONDS = 3
 
@@ -203,14 +204,6 @@ ROWS = 1500
 BAD_EVERY = 101
 
 
-def csv_export() -> bytes:
-    lines = ["id,date,avis"]
-    for i in range(ROWS):
-        text = "" if i % BAD_EVERY == 0 else f"Avis {i} : livraison rapide mais SAV injoignable, dossier {i}"
-        lines.append(f"S{i},2026-0{1 + i % 9}-1{i % 10},{text}")
-    return ("\n".join(lines) + "\n").encode()
-
-
 def test_two_worker_hosts_share_an_upload_and_the_survivor_finishes_after_a_sigkill(
     api: TestClient, postgres_url: str, worker_env: dict[str, str], workers: list[Worker], tmp_path: Path
 ) -> None:
@@ -222,7 +215,9 @@ def test_two_worker_hosts_share_an_upload_and_the_survivor_finishes_after_a_sigk
         for worker in workers:
             worker.wait_ready()
         doomed, survivor = workers
-        response = api.post("/v1/uploads", files={"file": ("big.csv", csv_export(), "text/csv")}, headers=headers)
+        response = api.post(
+            "/v1/uploads", files={"file": ("big.csv", csv_export(ROWS, BAD_EVERY, "S"), "text/csv")}, headers=headers
+        )
         assert response.status_code == 202, response.text
         upload_id = response.json()["id"]
 
@@ -236,26 +231,10 @@ def test_two_worker_hosts_share_an_upload_and_the_survivor_finishes_after_a_sigk
         doomed.process.wait(10)
         done = wait_for(lambda: (lambda s: s if s["status"] == "done" else None)(job()), timeout=240, what="the end")
 
-    bad = len(range(0, ROWS, BAD_EVERY))
-    assert (done["rows_read"], done["rows_stored"], done["rows_duplicate"], done["rows_failed"]) == (
-        ROWS, ROWS - bad, 0, bad,
-    )  # fmt: skip
-    assert done["rows_analysed"] == ROWS - bad
     engine = create_engine(postgres_url)
     with Session(engine) as session:
         workspace_id = session.scalar(select(Feedback.workspace_id).where(Feedback.upload_id == upload_id))
-        ids = session.scalars(select(Feedback.external_id).where(Feedback.upload_id == upload_id)).all()
-        assert len(ids) == len(set(ids)) == ROWS - bad  # every row stored once
-        statuses = session.execute(
-            select(Feedback.status, func.count()).where(Feedback.upload_id == upload_id).group_by(Feedback.status)
-        ).all()
-        assert dict(statuses) == {"analysed": ROWS - bad}
-        doubled = session.execute(
-            select(SegmentRow.feedback_id, SegmentRow.position, func.count())
-            .group_by(SegmentRow.feedback_id, SegmentRow.position)
-            .having(func.count() > 1)
-        ).all()
-        assert doubled == []
+        assert_done_exactly_once(session, done, upload_id, ROWS, BAD_EVERY)
         # analysed once: the rollup (added to by each analysis) counts every stored mention exactly once
         mentions = session.scalar(
             select(func.count()).select_from(MentionRow).where(MentionRow.workspace_id == workspace_id)
