@@ -80,9 +80,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         gc.freeze()  # the models' millions of objects: out of the collector's sight, so polls see no long pauses
         app.state.engine, app.state.pipeline = engine, loaded
         manifest = loaded.manifest
-        app.state.model_tag = (
-            f"{manifest.name}-{manifest.version}-{manifest.training_data_sha256[:8]}" if manifest else "custom"
-        )
+        app.state.model_tag = f"{manifest.tag}-{manifest.training_data_sha256[:8]}" if manifest else "custom"
         app.state.response_cache = ResponseCache()
         app.state.key_cache = KeyCache(workspace_ttl=settings.workspace_ttl_seconds)
         app.state.rate_limiter = RateLimiter(settings)

@@ -42,6 +42,11 @@ class Manifest:
     libraries: dict[str, str] = field(default_factory=dict)
     format: int = FORMAT
 
+    @property
+    def tag(self) -> str:
+        """The model's name and version, as analyses record it: `journey-v1-1.0`."""
+        return f"{self.name}-{self.version}"
+
     def write(self, directory: Path) -> None:
         """Write `manifest.json` into `directory`."""
         directory.mkdir(parents=True, exist_ok=True)

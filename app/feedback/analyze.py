@@ -49,7 +49,7 @@ def analyze_texts(
     with lock:
         analyses = pipeline.analyze(texts, ids=ids, languages=languages)
     return {
-        "model": pipeline.manifest.name + "-" + pipeline.manifest.version if pipeline.manifest else None,
+        "model": pipeline.manifest.tag if pipeline.manifest else None,
         "analyses": [a.to_dict() for a in analyses],
     }
 

@@ -55,7 +55,7 @@ class AnalysisWorker:
 
     def __init__(self, engine: Engine, pipeline: Pipeline, settings: Settings, lock: threading.Lock) -> None:
         self.engine, self.pipeline, self.settings, self.lock = engine, pipeline, settings, lock
-        self.model = pipeline.manifest.name + "-" + pipeline.manifest.version if pipeline.manifest else "custom"
+        self.model = pipeline.manifest.tag if pipeline.manifest else "custom"
         self.loop = Loop("parcours-analysis", self.run_once, settings.idle_poll_seconds)
         self.batch_size = min(FIRST_BATCH, settings.analysis_batch_size)  # the next batch's size
         self.adapters = Adapters()  # each workspace's model learnt from its corrections

@@ -24,7 +24,7 @@ def get_model(session: SessionDep, workspace: WorkspaceDep, pipeline: PipelineDe
     assert workspace.id is not None
     model, pending, _ = model_of(session=session, workspace_id=workspace.id)
     manifest = pipeline.manifest
-    base = f"{manifest.name}-{manifest.version}" if manifest else "custom"
+    base = manifest.tag if manifest else "custom"
     if model is None:
         return ModelPublic(
             workspace_id=workspace.id, base_model=base, version=0, status="idle", corrections_learnt=0, examples=0,

@@ -122,7 +122,7 @@ class ReanalysisWorker:
 
     def __init__(self, engine: Engine, pipeline: Pipeline, settings: Settings, lock: threading.Lock) -> None:
         self.engine, self.pipeline, self.settings, self.lock = engine, pipeline, settings, lock
-        self.model = pipeline.manifest.name + "-" + pipeline.manifest.version if pipeline.manifest else "custom"
+        self.model = pipeline.manifest.tag if pipeline.manifest else "custom"
         self.loop = Loop("parcours-reanalysis", self.run_once, settings.idle_poll_seconds)
         self.adapters = Adapters()  # each workspace's model learnt from its corrections (app.learning)
 

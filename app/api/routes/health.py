@@ -42,7 +42,7 @@ def health(request: Request) -> JSONResponse:
         database.update(ok=False, error=type(error).__name__)
     manifest = pipeline.manifest
     model = {
-        "name": f"{manifest.name}-{manifest.version}" if manifest else None,
+        "name": manifest.tag if manifest else None,
         "embedder": pipeline.embedder.name,
         "trained": manifest.created if manifest else None,
         "taxonomy": manifest.taxonomy_fingerprint if manifest else None,
